@@ -1,0 +1,220 @@
+"""GatewayConfig: where the gateway is, how to authenticate, and how patient to be.
+
+One frozen, hashable value describes a connection. Two objects built with equal configs share one
+transport (see ``transport.get_transport``), so a chat model, an embedder and a reranker pointed at
+the same gateway share their connection pools, proxy, TLS and header settings.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigurationError
+
+__all__ = ["ENV_API_KEY", "ENV_BASE_URL", "GatewayConfig", "Secret", "is_loopback_host"]
+
+ENV_BASE_URL = "GATEWAY_BASE_URL"
+ENV_API_KEY = "GATEWAY_API_KEY"
+
+# Endpoint paths people paste by mistake as the base URL (requests would then 404).
+_ENDPOINT_SUFFIXES = (
+    "/chat/completions", "/completions", "/embeddings", "/rerank", "/images/generations",
+    "/images/edits", "/models", "/responses",
+)
+
+
+class Secret:
+    """A string that never shows itself in ``repr``, ``str`` or f-strings."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        """The real value, for the one place that needs it (the Authorization header)."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Secret, (self._value,))
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _normalise_base_url(raw: str, allow_insecure_http: bool) -> str:
+    url = raw.strip()
+    if "://" not in url:
+        raise ConfigurationError(
+            f"Base URL {url!r} has no scheme: write it as 'https://{url.lstrip('/')}'."
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ConfigurationError(
+            f"Base URL {url!r} must start with https:// (or http:// for a local gateway)."
+        )
+    if not parts.hostname:
+        raise ConfigurationError(f"Base URL {url!r} has no host name.")
+    if parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"Base URL {url!r} must not contain a query string or fragment; pass only "
+            "scheme, host and an optional path prefix such as /v1."
+        )
+    path = parts.path.rstrip("/")
+    for suffix in _ENDPOINT_SUFFIXES:
+        if path.endswith(suffix):
+            fixed = path[: -len(suffix)]
+            raise ConfigurationError(
+                f"Base URL {url!r} already names the endpoint {suffix!r}: pass the gateway's base "
+                f"instead, e.g. '{parts.scheme}://{parts.netloc}{fixed}'."
+            )
+    if path.endswith("/v1"):
+        path = path[:-3]
+    if parts.scheme == "http" and not allow_insecure_http and not is_loopback_host(parts.hostname):
+        raise ConfigurationError(
+            f"Refusing plain http:// to {parts.hostname}: the API key would travel unencrypted. "
+            "Use https://, or pass allow_insecure_http=True if this network is trusted."
+        )
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def _freeze_headers(headers: Any) -> tuple[tuple[str, str], ...]:
+    if not headers:
+        return ()
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    frozen = tuple(sorted((str(k), str(v)) for k, v in items))
+    for name, _ in frozen:
+        if name.lower() in ("authorization", "x-api-key", "api-key"):
+            raise ConfigurationError(
+                f"Do not pass the {name!r} header: give the key as api_key (or {ENV_API_KEY}) so "
+                "it is kept secret."
+            )
+    return frozen
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """Connection settings for one gateway and key.
+
+    Args:
+        base_url: The gateway, e.g. ``https://api.example.com`` or ``…/v1`` (both mean the same).
+            Falls back to ``GATEWAY_BASE_URL``.
+        api_key: The relay key. Falls back to ``GATEWAY_API_KEY``; kept as a :class:`Secret`.
+        timeout: Seconds to wait for a response to a plain call (read timeout).
+        connect_timeout: Seconds to wait for a TCP/TLS connection.
+        stream_idle_timeout: Seconds of silence tolerated inside a stream (gateways allow long
+            gaps while an upstream model thinks).
+        deadline: Overall seconds for one call including all retries; ``None`` for no limit.
+        max_retries: Retries after the first attempt for retryable failures.
+        backoff_base / backoff_max: Exponential backoff with full jitter, in seconds.
+        headers: Extra headers sent with every request (never the key).
+        proxy: An http(s) or socks proxy URL, applied to sync and async requests alike.
+        verify: TLS verification: True, False, or a CA bundle path.
+        allow_insecure_http: Allow ``http://`` to a non-loopback host.
+    """
+
+    base_url: str | None = None
+    api_key: Secret | str | None = field(default=None, repr=False)
+    timeout: float = 120.0
+    connect_timeout: float = 10.0
+    stream_idle_timeout: float = 300.0
+    deadline: float | None = 900.0
+    max_retries: int = 2
+    backoff_base: float = 0.5
+    backoff_max: float = 8.0
+    headers: Any = ()
+    proxy: str | None = None
+    verify: bool | str = True
+    allow_insecure_http: bool = False
+
+    def __post_init__(self) -> None:
+        base_url = self.base_url or os.environ.get(ENV_BASE_URL)
+        if not base_url:
+            raise ConfigurationError(
+                f"No gateway base URL: pass base_url='https://your-gateway' or set {ENV_BASE_URL}."
+            )
+        key = self.api_key
+        if key is None or key == "":
+            key = os.environ.get(ENV_API_KEY, "")
+        key_text = (key.get() if isinstance(key, Secret) else str(key)).strip()
+        if not key_text:
+            raise ConfigurationError(
+                f"No API key: pass api_key='sk-…' or set {ENV_API_KEY}."
+            )
+        for name in ("timeout", "connect_timeout", "stream_idle_timeout", "backoff_base",
+                     "backoff_max"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or value <= 0:
+                raise ConfigurationError(
+                    f"{name} must be a positive number of seconds, not {value!r}."
+                )
+        if self.deadline is not None and self.deadline <= 0:
+            raise ConfigurationError(f"deadline must be positive or None, not {self.deadline!r}.")
+        if not isinstance(self.max_retries, int) or self.max_retries < 0:
+            raise ConfigurationError(
+                f"max_retries must be an integer >= 0, not {self.max_retries!r}."
+            )
+        normalised = _normalise_base_url(base_url, self.allow_insecure_http)
+        object.__setattr__(self, "base_url", normalised)
+        object.__setattr__(self, "api_key", Secret(key_text))
+        object.__setattr__(self, "headers", _freeze_headers(self.headers))
+
+    @property
+    def root_url(self) -> str:
+        """The gateway root without ``/v1``: ``/mj``, ``/suno`` and ``/api`` routes hang here."""
+        assert self.base_url is not None
+        return self.base_url
+
+    @property
+    def api_base(self) -> str:
+        """The OpenAI-style base, ``<root>/v1``."""
+        return f"{self.root_url}/v1"
+
+    @property
+    def secret(self) -> str:
+        """The key itself. Only the transport should call this."""
+        assert isinstance(self.api_key, Secret)
+        return self.api_key.get()
+
+    def replace(self, **changes: Any) -> GatewayConfig:
+        """A copy with some settings changed (e.g. ``timeout``)."""
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        nullable = ("deadline", "proxy")
+        values.update({k: v for k, v in changes.items() if v is not None or k in nullable})
+        return GatewayConfig(**values)
+
+    def __repr__(self) -> str:
+        return (
+            f"GatewayConfig(base_url={self.base_url!r}, api_key=Secret('**********'), "
+            f"timeout={self.timeout}, max_retries={self.max_retries})"
+        )

@@ -1,0 +1,623 @@
+"""The one HTTP layer: a shared sync client and per-event-loop async clients for each config.
+
+Retries live here and nowhere else. The policy (``RetryPolicy``):
+
+* retried: 408, 429, 500, 502, 503, 504, 520-524, connection failures, read timeouts, and
+  errors that mean saturation or "no channel right now" whatever their status;
+* never retried: 400, 401, 403 (quota included), 404, 413, 422;
+* backoff: exponential with full jitter, ``Retry-After`` honoured when sent, all within the
+  config's overall ``deadline``;
+* a request marked ``idempotent=False`` (a paid media create) is retried only when the failure
+  happened before its body could have left this machine (connect errors, pool timeouts). Once
+  the body may have reached the gateway, the error is raised, so nothing is paid for twice.
+
+The API key is added per request, and only to URLs on the gateway's own origin, so following a
+result URL on a CDN never leaks it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import threading
+import time
+import weakref
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from ._version import __version__
+from .config import GatewayConfig
+from .errors import (
+    APIError,
+    GatewayConnectionError,
+    GatewayError,
+    GatewayTimeoutError,
+    ResponseFormatError,
+    TransportError,
+    error_from_response,
+    find_error_in_body,
+    redact,
+)
+from .sse import ServerSentEvent, SSEDecoder
+
+__all__ = ["Response", "RetryPolicy", "StreamResponse", "Transport", "get_transport"]
+
+logger = logging.getLogger("gateway_core")
+
+REQUEST_ID_HEADER = "x-oneapi-request-id"
+_USER_AGENT = f"ai-gateway-kit/{__version__} httpx/{httpx.__version__}"
+
+
+class Response:
+    """A fully read gateway response. ``json()`` is parsed once and cached."""
+
+    __slots__ = ("_json", "content", "headers", "request_id", "status_code", "url")
+
+    def __init__(self, status_code: int, headers: httpx.Headers, content: bytes, url: str) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        self.url = url
+        self.request_id: str | None = headers.get(REQUEST_ID_HEADER)
+        self._json: Any = _UNSET
+
+    def json(self) -> Any:
+        """The body as JSON; a :class:`ResponseFormatError` if it is not JSON."""
+        if self._json is _UNSET:
+            try:
+                self._json = json.loads(self.content)
+            except ValueError:
+                snippet = self.content[:200].decode("utf-8", "replace")
+                raise ResponseFormatError(
+                    f"The gateway answered HTTP {self.status_code} with a body that is not JSON: "
+                    f"{snippet!r}. Check that the base URL points at the API, not a web page.",
+                    status_code=self.status_code,
+                    request_id=self.request_id,
+                ) from None
+        return self._json
+
+    @property
+    def content_type(self) -> str:
+        return str(self.headers.get("content-type", ""))
+
+
+_UNSET: Any = object()
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class RetryPolicy:
+    """Decides whether and when to try again. Shared by the sync and async paths."""
+
+    def __init__(self, config: GatewayConfig) -> None:
+        self.max_retries = config.max_retries
+        self.base = config.backoff_base
+        self.cap = config.backoff_max
+        self.deadline = config.deadline
+
+    def start(self) -> float | None:
+        """The monotonic time by which the whole call must be over."""
+        return None if self.deadline is None else time.monotonic() + self.deadline
+
+    def delay(
+        self,
+        error: GatewayError,
+        attempt: int,
+        *,
+        idempotent: bool,
+        body_sent: bool,
+        deadline: float | None,
+        retry_after: float | None = None,
+    ) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up and raise ``error``."""
+        if attempt >= self.max_retries or not error.retryable:
+            return None
+        if body_sent and not idempotent:
+            return None
+        wait = random.uniform(0.0, min(self.cap, self.base * (2**attempt)))
+        if retry_after is not None:
+            wait = max(wait, retry_after)
+        if deadline is not None and time.monotonic() + wait >= deadline:
+            return None
+        return wait
+
+
+def _map_exception(exc: httpx.HTTPError, what: str, timeout: float) -> tuple[GatewayError, bool]:
+    """Translate an httpx exception; the flag says whether the body may have been sent."""
+    name = type(exc).__name__
+    target = f"{what}: " if what else ""
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return GatewayTimeoutError(
+            f"{target}could not connect to the gateway in time ({name}). Check the base URL, "
+            "your network and proxy settings."
+        ), False
+    if isinstance(exc, (httpx.ConnectError, httpx.ProxyError)):
+        return GatewayConnectionError(
+            f"{target}could not connect to the gateway ({name}: {exc}). Check the base URL, "
+            "your network and proxy settings."
+        ), False
+    if isinstance(exc, httpx.ReadTimeout):
+        return GatewayTimeoutError(
+            f"{target}no response from the gateway within {timeout:g} s. The model may be slow: "
+            "raise timeout, or stream the answer."
+        ), True
+    if isinstance(exc, httpx.WriteTimeout):
+        return GatewayTimeoutError(f"{target}sending the request timed out ({name})."), True
+    if isinstance(exc, (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)):
+        return GatewayConnectionError(
+            f"{target}the connection to the gateway dropped before a complete response "
+            f"({name}: {exc})."
+        ), True
+    if isinstance(exc, httpx.DecodingError):
+        return ResponseFormatError(f"{target}the response could not be decoded ({exc})."), True
+    error = TransportError(f"{target}HTTP failure ({name}: {exc}).")
+    error.retryable = False
+    return error, True
+
+
+class StreamResponse:
+    """An open streaming response. Iterate :meth:`events` (or :meth:`aevents`) once."""
+
+    __slots__ = ("_owner", "_response", "headers", "request_id", "status_code")
+
+    def __init__(self, response: httpx.Response, owner: Transport) -> None:
+        self._response = response
+        self._owner = owner
+        self.status_code = response.status_code
+        self.headers = response.headers
+        self.request_id: str | None = response.headers.get(REQUEST_ID_HEADER)
+
+    def _broken(self, exc: httpx.HTTPError) -> GatewayError:
+        idle = self._owner.config.stream_idle_timeout
+        if isinstance(exc, httpx.ReadTimeout):
+            error: GatewayError = GatewayTimeoutError(
+                f"The stream went silent for more than {idle:g} s (stream_idle_timeout)."
+            )
+        else:
+            error = GatewayConnectionError(
+                f"The stream's connection dropped ({type(exc).__name__}: {exc})."
+            )
+        error.request_id = self.request_id
+        return error
+
+    def events(self) -> Iterator[ServerSentEvent]:
+        """Server-sent events as they arrive; a stream break raises a :class:`GatewayError`."""
+        decoder = SSEDecoder()
+        try:
+            for chunk in self._response.iter_bytes():
+                yield from decoder.feed(chunk)
+        except httpx.HTTPError as exc:
+            raise self._broken(exc) from exc
+        yield from decoder.flush()
+
+    async def aevents(self) -> AsyncIterator[ServerSentEvent]:
+        """Async twin of :meth:`events`."""
+        decoder = SSEDecoder()
+        try:
+            async for chunk in self._response.aiter_bytes():
+                for event in decoder.feed(chunk):
+                    yield event
+        except httpx.HTTPError as exc:
+            raise self._broken(exc) from exc
+        for event in decoder.flush():
+            yield event
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        """The raw body, for binary downloads."""
+        try:
+            yield from self._response.iter_bytes()
+        except httpx.HTTPError as exc:
+            raise self._broken(exc) from exc
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        """Async twin of :meth:`iter_bytes`."""
+        try:
+            async for chunk in self._response.aiter_bytes():
+                yield chunk
+        except httpx.HTTPError as exc:
+            raise self._broken(exc) from exc
+
+
+class Transport:
+    """HTTP access to one gateway: JSON, multipart and streaming requests with the retry policy.
+
+    Get one with :func:`get_transport`; objects built from equal configs share it.
+    """
+
+    def __init__(self, config: GatewayConfig) -> None:
+        self.config = config
+        self.policy = RetryPolicy(config)
+        self._secrets = (config.secret,)
+        self._auth = {"Authorization": f"Bearer {config.secret}"}
+        self._root = config.root_url
+        self._origin = httpx.URL(self._root).copy_with(path="/", query=None)
+        self._sync: httpx.Client | None = None
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+        self.timeout = httpx.Timeout(config.timeout, connect=config.connect_timeout)
+        self.stream_timeout = httpx.Timeout(
+            config.stream_idle_timeout, connect=config.connect_timeout
+        )
+
+    def __repr__(self) -> str:
+        return f"Transport({self._root!r})"
+
+    # ------------------------------------------------------------------ clients
+
+    def _client_options(self) -> dict[str, Any]:
+        config = self.config
+        headers = {"User-Agent": _USER_AGENT, **dict(config.headers)}
+        options: dict[str, Any] = {
+            "headers": headers,
+            "timeout": self.timeout,
+            "follow_redirects": True,
+            "limits": httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        }
+        if config.proxy:
+            options["proxy"] = config.proxy
+        if isinstance(config.verify, str):
+            import ssl
+
+            options["verify"] = ssl.create_default_context(cafile=config.verify)
+        else:
+            options["verify"] = config.verify
+        return options
+
+    @property
+    def sync_client(self) -> httpx.Client:
+        """The shared sync client (created on first use)."""
+        client = self._sync
+        if client is None:
+            with self._lock:
+                if self._sync is None:
+                    self._sync = httpx.Client(**self._client_options())
+                client = self._sync
+        return client
+
+    @property
+    def async_client(self) -> httpx.AsyncClient:
+        """The async client of the running event loop (one per loop, created on first use)."""
+        loop = asyncio.get_running_loop()
+        client = self._async.get(loop)
+        if client is None or client.is_closed:
+            client = httpx.AsyncClient(**self._client_options())
+            self._async[loop] = client
+        return client
+
+    def close(self) -> None:
+        """Close the sync client. Async clients close with :meth:`aclose` in their loop."""
+        with self._lock:
+            if self._sync is not None:
+                self._sync.close()
+                self._sync = None
+
+    async def aclose(self) -> None:
+        """Close the async client of the running loop."""
+        loop = asyncio.get_running_loop()
+        client = self._async.pop(loop, None)
+        if client is not None:
+            await client.aclose()
+
+    # ------------------------------------------------------------------ helpers
+
+    def url(self, path: str) -> str:
+        """Absolute URL for a gateway path (``/v1/...``, ``/mj/...``) or an absolute URL."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return self._root + path
+
+    def is_gateway_url(self, url: str) -> bool:
+        """True if ``url`` is on the gateway's own origin (only then is the key sent)."""
+        target = httpx.URL(url)
+        return (target.scheme, target.host, target.port) == (
+            self._origin.scheme, self._origin.host, self._origin.port
+        )
+
+    def _headers(self, path: str, url: str, extra: Mapping[str, str] | None) -> dict[str, str]:
+        relative = path[:1] == "/"
+        headers = dict(self._auth) if relative or self.is_gateway_url(url) else {}
+        if extra:
+            headers.update(extra)
+        return headers
+
+    def _api_error(self, response: Response, what: str) -> APIError:
+        return error_from_response(
+            response.status_code,
+            response.content,
+            content_type=response.content_type,
+            request_id=response.request_id,
+            secrets=self._secrets,
+            what=what,
+        )
+
+    def _check(self, response: Response, what: str, check_body: bool) -> GatewayError | None:
+        """The error a response represents, if any (non-2xx, or an error object in a 200)."""
+        status = response.status_code
+        if status >= 400 or status < 200:
+            return self._api_error(response, what)
+        if check_body and response.content[:1] == b"{":
+            try:
+                body = response.json()
+            except ResponseFormatError:
+                return None
+            info = find_error_in_body(body)
+            if info is not None:
+                return error_from_response(
+                    status, response.content, request_id=response.request_id,
+                    secrets=self._secrets, what=what, info=info,
+                )
+        return None
+
+    def finish(self, error: GatewayError, attempts: int) -> GatewayError:
+        """The error to raise after ``attempts`` tries: redacted, with the attempt count."""
+        message = redact(error.message, self._secrets)
+        if attempts > 1:
+            message = f"{message} (gave up after {attempts} attempts)"
+        error.message = message
+        error.args = (message,)
+        error.attempts = attempts  # type: ignore[attr-defined]
+        return error
+
+    # ------------------------------------------------------------------ plain requests
+
+    def _timeout(self, timeout: float | None) -> httpx.Timeout:
+        if timeout is None:
+            return self.timeout
+        return httpx.Timeout(timeout, connect=self.config.connect_timeout)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        files: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+        timeout: float | None = None,
+        check_body: bool = True,
+        what: str = "",
+    ) -> Response:
+        """Send one request with retries and return the read response, or raise its error."""
+        url = self.url(path)
+        request_headers = self._headers(path, url, headers)
+        request_timeout = self._timeout(timeout)
+        client = self.sync_client
+        attempts = _Attempts(self, method, url, what, idempotent, request_timeout.read)
+        while True:
+            try:
+                raw = client.request(
+                    method, url, json=json, data=data, files=files, params=params,
+                    headers=request_headers, timeout=request_timeout,
+                )
+            except httpx.HTTPError as exc:
+                time.sleep(attempts.after_exception(exc))
+                continue
+            response = attempts.received(raw, raw.content)
+            failure = self._check(response, what, check_body)
+            if failure is None:
+                return response
+            time.sleep(attempts.after_failure(failure, raw.headers))
+
+    async def arequest(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        files: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+        timeout: float | None = None,
+        check_body: bool = True,
+        what: str = "",
+    ) -> Response:
+        """Async twin of :meth:`request`; never blocks the event loop."""
+        url = self.url(path)
+        request_headers = self._headers(path, url, headers)
+        request_timeout = self._timeout(timeout)
+        client = self.async_client
+        attempts = _Attempts(self, method, url, what, idempotent, request_timeout.read)
+        while True:
+            try:
+                raw = await client.request(
+                    method, url, json=json, data=data, files=files, params=params,
+                    headers=request_headers, timeout=request_timeout,
+                )
+            except httpx.HTTPError as exc:
+                await asyncio.sleep(attempts.after_exception(exc))
+                continue
+            response = attempts.received(raw, raw.content)
+            failure = self._check(response, what, check_body)
+            if failure is None:
+                return response
+            await asyncio.sleep(attempts.after_failure(failure, raw.headers))
+
+    # ------------------------------------------------------------------ streaming
+
+    @contextmanager
+    def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+        what: str = "",
+    ) -> Iterator[StreamResponse]:
+        """Open a streaming response. Retries happen only before the first byte of the body."""
+        url = self.url(path)
+        request_headers = self._headers(path, url, headers)
+        client = self.sync_client
+        attempts = _Attempts(self, method, url, what, idempotent, self.stream_timeout.read)
+        while True:
+            request = client.build_request(
+                method, url, json=json, params=params, headers=request_headers,
+                timeout=self.stream_timeout,
+            )
+            try:
+                raw = client.send(request, stream=True)
+            except httpx.HTTPError as exc:
+                time.sleep(attempts.after_exception(exc))
+                continue
+            if 200 <= raw.status_code < 300:
+                attempts.received(raw, b"")
+                try:
+                    yield StreamResponse(raw, self)
+                finally:
+                    raw.close()
+                return
+            try:
+                failure = self._error_of(attempts.received(raw, raw.read()), what)
+            finally:
+                raw.close()
+            time.sleep(attempts.after_failure(failure, raw.headers))
+
+    @asynccontextmanager
+    async def astream(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+        what: str = "",
+    ) -> AsyncIterator[StreamResponse]:
+        """Async twin of :meth:`stream`."""
+        url = self.url(path)
+        request_headers = self._headers(path, url, headers)
+        client = self.async_client
+        attempts = _Attempts(self, method, url, what, idempotent, self.stream_timeout.read)
+        while True:
+            request = client.build_request(
+                method, url, json=json, params=params, headers=request_headers,
+                timeout=self.stream_timeout,
+            )
+            try:
+                raw = await client.send(request, stream=True)
+            except httpx.HTTPError as exc:
+                await asyncio.sleep(attempts.after_exception(exc))
+                continue
+            if 200 <= raw.status_code < 300:
+                attempts.received(raw, b"")
+                try:
+                    yield StreamResponse(raw, self)
+                finally:
+                    await raw.aclose()
+                return
+            try:
+                failure = self._error_of(attempts.received(raw, await raw.aread()), what)
+            finally:
+                await raw.aclose()
+            await asyncio.sleep(attempts.after_failure(failure, raw.headers))
+
+    def _error_of(self, response: Response, what: str) -> GatewayError:
+        return self._check(response, what, check_body=False) or self._api_error(response, what)
+
+
+class _Attempts:
+    """The bookkeeping of one call's attempts: logging, the retry decision, giving up.
+
+    ``after_exception`` / ``after_failure`` return the seconds to sleep before the next attempt,
+    or raise the final (redacted) error; the sync and async loops only differ in how they sleep.
+    """
+
+    __slots__ = ("attempt", "deadline", "idempotent", "method", "started", "timeout",
+                 "transport", "url", "what")
+
+    def __init__(
+        self, transport: Transport, method: str, url: str, what: str, idempotent: bool,
+        timeout: float | None,
+    ) -> None:
+        self.transport = transport
+        self.method = method
+        self.url = url
+        self.what = what
+        self.idempotent = idempotent
+        self.timeout = timeout or 0.0
+        self.attempt = 0
+        self.deadline = transport.policy.start()
+        self.started = time.perf_counter()
+
+    def received(self, raw: httpx.Response, content: bytes) -> Response:
+        response = Response(raw.status_code, raw.headers, content, self.url)
+        self._log(raw.status_code, response.request_id)
+        return response
+
+    def after_exception(self, exc: httpx.HTTPError) -> float:
+        error, sent = _map_exception(exc, self.what, self.timeout)
+        self._log(type(exc).__name__, None)
+        return self._next(error, sent, None, exc)
+
+    def after_failure(self, failure: GatewayError, headers: httpx.Headers) -> float:
+        retry_after = _parse_retry_after(headers.get("retry-after"))
+        return self._next(failure, True, retry_after, None)
+
+    def _next(
+        self, error: GatewayError, sent: bool, retry_after: float | None,
+        cause: BaseException | None,
+    ) -> float:
+        policy = self.transport.policy
+        wait = policy.delay(error, self.attempt, idempotent=self.idempotent, body_sent=sent,
+                            deadline=self.deadline, retry_after=retry_after)
+        if wait is None:
+            raise self.transport.finish(error, self.attempt + 1) from cause
+        logger.warning(
+            "Retrying %s %s after %s (retry %d of %d) in %.2f s",
+            self.method, self.what or self.url, type(error).__name__, self.attempt + 1,
+            policy.max_retries, wait,
+        )
+        self.attempt += 1
+        self.started = time.perf_counter()
+        return wait
+
+    def _log(self, status: int | str, request_id: str | None) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            elapsed = (time.perf_counter() - self.started) * 1000
+            logger.debug("%s %s -> %s in %.0f ms (request id %s)", self.method, self.url, status,
+                         elapsed, request_id)
+
+
+_REGISTRY: dict[GatewayConfig, Transport] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+def get_transport(config: GatewayConfig) -> Transport:
+    """The transport shared by every object built with an equal config."""
+    transport = _REGISTRY.get(config)
+    if transport is None:
+        with _REGISTRY_LOCK:
+            transport = _REGISTRY.get(config)
+            if transport is None:
+                transport = Transport(config)
+                _REGISTRY[config] = transport
+    return transport

@@ -1,0 +1,50 @@
+"""LangChain classes for OpenAI-compatible relay gateways (one-api / new-api).
+
+Names are imported lazily, so ``from langchain_gateway import ChatGateway`` loads only what the
+chat model needs (never LlamaIndex, never the embeddings or media modules).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from gateway_core import __version__
+
+if TYPE_CHECKING:
+    from .chat_models import ChatGateway
+    from .embeddings import GatewayEmbeddings
+    from .rerank import GatewayRerank
+    from .tools import GatewayImageEditTool, GatewayImageTool, GatewayVideoTool
+
+_EXPORTS = {
+    "ChatGateway": "chat_models",
+    "GatewayEmbeddings": "embeddings",
+    "GatewayRerank": "rerank",
+    "GatewayImageTool": "tools",
+    "GatewayImageEditTool": "tools",
+    "GatewayVideoTool": "tools",
+}
+
+__all__ = [
+    "ChatGateway",
+    "GatewayEmbeddings",
+    "GatewayImageEditTool",
+    "GatewayImageTool",
+    "GatewayRerank",
+    "GatewayVideoTool",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'langchain_gateway' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,133 @@
+"""GatewayConfig: base URL normalisation, key handling, env fallback, insecure http."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from gateway_core import ConfigurationError, GatewayClient, GatewayConfig, Secret
+from gateway_core.transport import get_transport
+
+KEY = "sk-test-0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "https://api.example.com",
+        "https://api.example.com/",
+        "https://api.example.com/v1",
+        "https://api.example.com/v1/",
+        "  https://api.example.com/v1  ",
+    ],
+)
+def test_base_url_forms_normalise_to_one_root(raw: str) -> None:
+    config = GatewayConfig(base_url=raw, api_key=KEY)
+    assert config.root_url == "https://api.example.com"
+    assert config.api_base == "https://api.example.com/v1"
+
+
+def test_path_prefix_is_kept() -> None:
+    config = GatewayConfig(base_url="https://host.example/openai/v1", api_key=KEY)
+    assert config.api_base == "https://host.example/openai/v1"
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ("api.example.com", "no scheme"),
+        ("ftp://api.example.com", "https://"),
+        ("https://api.example.com/v1?x=1", "query string"),
+        ("https://api.example.com/v1/chat/completions", "already names the endpoint"),
+        ("https://api.example.com/v1/embeddings", "already names the endpoint"),
+        ("https://", "no host"),
+    ],
+)
+def test_bad_base_urls_explain_the_fix(raw: str, words: str) -> None:
+    with pytest.raises(ConfigurationError, match=words):
+        GatewayConfig(base_url=raw, api_key=KEY)
+
+
+def test_plain_http_refused_off_loopback_unless_allowed() -> None:
+    with pytest.raises(ConfigurationError, match="allow_insecure_http"):
+        GatewayConfig(base_url="http://api.example.com", api_key=KEY)
+    allowed = GatewayConfig(
+        base_url="http://api.example.com", api_key=KEY, allow_insecure_http=True
+    )
+    assert allowed.root_url == "http://api.example.com"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.8.9.10", "localhost", "[::1]"])
+def test_plain_http_allowed_on_loopback(host: str) -> None:
+    assert GatewayConfig(base_url=f"http://{host}:8080/v1", api_key=KEY).root_url.startswith("http")
+
+
+def test_env_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_BASE_URL", "https://env.example/v1")
+    monkeypatch.setenv("GATEWAY_API_KEY", KEY)
+    config = GatewayConfig()
+    assert config.api_base == "https://env.example/v1"
+    assert config.secret == KEY
+
+
+def test_missing_key_names_the_env_var() -> None:
+    with pytest.raises(ConfigurationError, match="GATEWAY_API_KEY"):
+        GatewayConfig(base_url="https://api.example.com")
+
+
+def test_missing_base_url_names_the_env_var() -> None:
+    with pytest.raises(ConfigurationError, match="GATEWAY_BASE_URL"):
+        GatewayConfig(api_key=KEY)
+
+
+def test_key_never_shown() -> None:
+    config = GatewayConfig(base_url="https://api.example.com", api_key=KEY)
+    for text in (repr(config), str(config), f"{config}", repr(config.api_key), f"{config.api_key}",
+                 repr(GatewayClient(config)), repr(get_transport(config))):
+        assert KEY not in text
+        assert "0123456789" not in text
+
+
+def test_secret_round_trips_through_pickle() -> None:
+    assert pickle.loads(pickle.dumps(Secret("abc"))).get() == "abc"
+
+
+def test_authorization_header_cannot_be_smuggled_in() -> None:
+    with pytest.raises(ConfigurationError, match="api_key"):
+        GatewayConfig(base_url="https://a.example", api_key=KEY, headers={"Authorization": "x"})
+
+
+@pytest.mark.parametrize("field", ["timeout", "connect_timeout", "stream_idle_timeout"])
+def test_non_positive_timeouts_rejected(field: str) -> None:
+    with pytest.raises(ConfigurationError, match=field):
+        GatewayConfig(base_url="https://a.example", api_key=KEY, **{field: 0})
+
+
+def test_negative_retries_rejected() -> None:
+    with pytest.raises(ConfigurationError, match="max_retries"):
+        GatewayConfig(base_url="https://a.example", api_key=KEY, max_retries=-1)
+
+
+def test_equal_configs_share_one_transport() -> None:
+    first = GatewayClient(base_url="https://share.example/v1", api_key=KEY, timeout=30)
+    second = GatewayClient(base_url="https://share.example", api_key=KEY, timeout=30.0)
+    other = GatewayClient(base_url="https://share.example", api_key=KEY, timeout=31)
+    assert first.transport is second.transport
+    assert first.transport is not other.transport
+
+
+def test_defaults_are_finite() -> None:
+    config = GatewayConfig(base_url="https://a.example", api_key=KEY)
+    assert config.connect_timeout == 10
+    assert config.timeout == 120
+    assert config.stream_idle_timeout > config.timeout
+    assert config.max_retries == 2
+
+
+def test_replace_keeps_the_rest() -> None:
+    config = GatewayConfig(base_url="https://a.example", api_key=KEY, headers={"X-A": "1"})
+    changed = config.replace(timeout=5)
+    assert changed.timeout == 5
+    assert changed.headers == (("X-A", "1"),)
+    assert changed.secret == KEY

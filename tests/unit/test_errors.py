@@ -1,0 +1,204 @@
+"""Error envelopes (protocol.md §2) and classification by status and by meaning."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gateway_core import errors as e
+from gateway_core.errors import error_from_response, parse_error_body
+
+
+def _json(body: object) -> bytes:
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def test_openai_envelope() -> None:
+    body = _json({"error": {"message": "bad thing (request id: 2024abc)", "type": "new_api_error",
+                            "param": "model", "code": "invalid_request"}})
+    error = error_from_response(400, body)
+    assert isinstance(error, e.BadRequestError)
+    assert error.code == "invalid_request"
+    assert error.error_type == "new_api_error"
+    assert error.param == "model"
+    assert error.request_id == "2024abc"
+    assert "request id:" not in error.message
+    assert error.retryable is False
+
+
+def test_request_id_header_wins_over_suffix() -> None:
+    body = _json({"error": {"message": "x (request id: from-body)", "type": "t", "code": ""}})
+    assert error_from_response(500, body, request_id="from-header").request_id == "from-header"
+
+
+def test_claude_envelope() -> None:
+    body = _json({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
+    info = parse_error_body(529, body)
+    assert info.message == "Overloaded"
+    assert info.error_type == "overloaded_error"
+
+
+def test_task_envelope() -> None:
+    body = _json({"code": "task_not_exist", "message": "task_not_exist", "data": None})
+    error = error_from_response(400, body)
+    assert isinstance(error, e.BadRequestError)
+    assert error.code == "task_not_exist"
+
+
+def test_midjourney_envelope() -> None:
+    body = _json({"code": 4, "description": "prompt_is_required", "type": "new_api_error"})
+    info = parse_error_body(400, body)
+    assert info.message == "prompt_is_required"
+    assert info.code == 4
+
+
+@pytest.mark.parametrize("key", ["message", "msg", "err", "error_msg", "detail"])
+def test_bare_string_fields(key: str) -> None:
+    assert parse_error_body(502, _json({key: "upstream went away"})).message == "upstream went away"
+
+
+def test_error_as_string() -> None:
+    assert parse_error_body(500, _json({"error": "boom"})).message == "boom"
+
+
+def test_empty_body() -> None:
+    error = error_from_response(429, b"")
+    assert isinstance(error, e.RateLimitError)
+    assert error.retryable is True
+    assert "empty body" in error.message
+
+
+def test_cloudflare_html_page() -> None:
+    page = b"<!DOCTYPE html><html><head><title>502 Bad Gateway | api.example</title></head></html>"
+    error = error_from_response(502, page, content_type="text/html")
+    assert isinstance(error, e.ServerError)
+    assert error.retryable is True
+    assert "HTML" in error.message
+    assert "502 Bad Gateway" in error.message
+
+
+def test_plain_text_body() -> None:
+    assert parse_error_body(500, b"upstream connect error").message == "upstream connect error"
+
+
+def test_saturation_429_retryable() -> None:
+    message = "当前分组上游负载已饱和，请稍后再试"
+    body = _json({"error": {"message": message, "type": "upstream_error", "code": None}})
+    error = error_from_response(429, body)
+    assert isinstance(error, e.RateLimitError)
+    assert error.retryable
+
+
+def test_saturation_meaning_beats_status() -> None:
+    message = "当前分组上游负载已饱和，请稍后再试"
+    body = _json({"error": {"message": message, "type": "x", "code": ""}})
+    assert isinstance(error_from_response(500, body), e.RateLimitError)
+
+
+def test_quota_403_not_retryable_even_if_type_says_upstream() -> None:
+    body = _json({"error": {"message": "用户额度不足", "type": "new_api_error",
+                            "code": "insufficient_user_quota"}})
+    error = error_from_response(403, body)
+    assert isinstance(error, e.QuotaExceededError)
+    assert error.retryable is False
+    assert "quota" in error.message
+
+
+def test_quota_wins_over_429() -> None:
+    body = _json({"error": {"message": "You exceeded your current quota", "type": "x",
+                            "code": "insufficient_quota"}})
+    assert not error_from_response(429, body).retryable
+
+
+def test_model_not_found_503_retryable() -> None:
+    body = _json({"error": {"message": "分组 default 下模型 x 无可用渠道（distributor）",
+                            "type": "new_api_error", "code": "model_not_found"}})
+    error = error_from_response(503, body)
+    assert isinstance(error, e.ModelNotAvailableError)
+    assert error.retryable
+
+
+@pytest.mark.parametrize(
+    ("status", "cls", "retryable"),
+    [
+        (400, e.BadRequestError, False),
+        (401, e.AuthenticationError, False),
+        (403, e.PermissionDeniedError, False),
+        (404, e.NotFoundError, False),
+        (408, e.ServerError, True),
+        (413, e.RequestTooLargeError, False),
+        (422, e.BadRequestError, False),
+        (500, e.ServerError, True),
+        (501, e.EndpointNotSupportedError, False),
+        (502, e.ServerError, True),
+        (503, e.ServerError, True),
+        (504, e.ServerError, True),
+        (520, e.ServerError, True),
+        (524, e.ServerError, True),
+    ],
+)
+def test_status_classification(status: int, cls: type, retryable: bool) -> None:
+    error = error_from_response(status, _json({"error": {"message": "m", "type": "t", "code": ""}}))
+    assert type(error) is cls
+    assert error.retryable is retryable
+    assert error.status_code == status
+
+
+def test_api_not_implemented() -> None:
+    body = _json({"error": {"message": "API not implemented", "type": "new_api_error",
+                            "code": "api_not_implemented"}})
+    assert isinstance(error_from_response(501, body), e.EndpointNotSupportedError)
+
+
+def test_route_not_found_is_endpoint_not_supported() -> None:
+    body = _json({"error": {"message": "Invalid URL (POST /v1/rerank)", "type":
+                            "invalid_request_error", "code": ""}})
+    error = error_from_response(404, body)
+    assert isinstance(error, (e.EndpointNotSupportedError, e.NotFoundError))
+
+
+def test_context_overflow() -> None:
+    body = _json({"error": {"message": "This model's maximum context length is 8192 tokens",
+                            "type": "invalid_request_error", "code": "context_length_exceeded"}})
+    assert isinstance(error_from_response(400, body), e.ContextWindowExceededError)
+
+
+def test_key_is_redacted_from_gateway_messages() -> None:
+    key = "sk-abcdefghijklmnop"
+    body = _json({"error": {"message": f"invalid token {key} / abcdefghijklmnop", "type": "t"}})
+    error = error_from_response(401, body, secrets=[key])
+    assert key not in str(error)
+    assert "abcdefghijklmnop" not in str(error)
+    assert key not in repr(error)
+
+
+def test_find_error_in_200_body() -> None:
+    assert e.find_error_in_body({"error": {"message": "m"}}) is not None
+    assert e.find_error_in_body({"success": False, "message": "get user group failed"}) is not None
+    assert e.find_error_in_body({"error": None, "choices": []}) is None
+    assert e.find_error_in_body({"id": "x", "choices": []}) is None
+    assert e.find_error_in_body([1, 2]) is None
+
+
+def test_str_carries_status_code_and_request_id() -> None:
+    body = _json({"error": {"message": "m", "type": "t", "code": "c"}})
+    text = str(error_from_response(400, body, request_id="rid-1"))
+    assert "HTTP 400" in text
+    assert "code=c" in text
+    assert "rid-1" in text
+
+
+def test_incomplete_stream_error_keeps_partial_output() -> None:
+    error = e.IncompleteStreamError("cut", partial_text="Hel", partial_reasoning="hm",
+                                    partial_tool_calls=[{"name": "f"}])
+    assert (error.partial_text, error.partial_reasoning) == ("Hel", "hm")
+    assert error.partial_tool_calls == [{"name": "f"}]
+    assert isinstance(error, e.StreamError)
+
+
+def test_every_error_is_a_gateway_error() -> None:
+    for name in e.__all__:
+        obj = getattr(e, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, e.GatewayError)
