@@ -6,12 +6,18 @@ settings share one :class:`~gateway_core.transport.Transport`, hence one connect
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .catalog import ModelInfo, parse_models
 from .config import GatewayConfig
 from .profiles import ModelProfile, resolve_profile
 from .transport import Transport, get_transport
+
+if TYPE_CHECKING:
+    from .account import Balance
+    from .chat.api import AsyncChatStream, ChatStream
+    from .chat.types import ChatResult
 
 __all__ = ["GatewayClient"]
 
@@ -66,8 +72,114 @@ class GatewayClient:
 
     # ------------------------------------------------------------------ chat (gateway_core.chat)
 
+    def chat(
+        self, messages: str | Sequence[Mapping[str, Any]], *, model: str, **params: Any
+    ) -> ChatResult:
+        """One chat completion. ``messages`` are OpenAI-format dicts (or one user string).
+
+        ``params`` are OpenAI parameters (``temperature``, ``max_tokens``, ``tools``,
+        ``tool_choice``, ``response_format``, ``reasoning_effort``, …) plus ``extra_body``,
+        ``profile`` (capability overrides) and ``timeout``. A parameter the gateway refuses is
+        dropped and the call retried once (see :mod:`gateway_core.chat.api`).
+        """
+        from .chat import api as chat_api
+
+        return chat_api.complete(self.transport, chat_api.as_messages(messages),
+                                 chat_api.make_call(model, **params))
+
+    async def achat(
+        self, messages: str | Sequence[Mapping[str, Any]], *, model: str, **params: Any
+    ) -> ChatResult:
+        """Async twin of :meth:`chat`."""
+        from .chat import api as chat_api
+
+        return await chat_api.acomplete(self.transport, chat_api.as_messages(messages),
+                                        chat_api.make_call(model, **params))
+
+    def stream_chat(
+        self, messages: str | Sequence[Mapping[str, Any]], *, model: str, **params: Any
+    ) -> ChatStream:
+        """A streamed chat completion: iterate for deltas, then read ``.result``.
+
+        ``stream_usage=False`` stops asking for the final usage chunk. A stream that ends
+        without a ``finish_reason`` raises :class:`~gateway_core.errors.IncompleteStreamError`
+        with the partial text on it.
+        """
+        from .chat import api as chat_api
+
+        return chat_api.ChatStream(self.transport, chat_api.as_messages(messages),
+                                   chat_api.make_call(model, **params))
+
+    def astream_chat(
+        self, messages: str | Sequence[Mapping[str, Any]], *, model: str, **params: Any
+    ) -> AsyncChatStream:
+        """Async twin of :meth:`stream_chat` (``async for delta in client.astream_chat(...)``)."""
+        from .chat import api as chat_api
+
+        return chat_api.AsyncChatStream(self.transport, chat_api.as_messages(messages),
+                                        chat_api.make_call(model, **params))
+
+    def chat_structured(
+        self,
+        messages: str | Sequence[Mapping[str, Any]],
+        schema: Any,
+        *,
+        model: str,
+        method: str | None = None,
+        strict: bool | None = None,
+        include_raw: bool = False,
+        **params: Any,
+    ) -> Any:
+        """Structured output: a dict for a JSON schema, an instance for a pydantic model.
+
+        The method (``json_schema``, ``function_calling``, ``json_mode``, ``prompt``) comes
+        from the model's profile unless given, and falls back to the next one when the gateway
+        refuses it. ``include_raw=True`` returns ``(parsed, ChatResult)``.
+        """
+        from .chat import api as chat_api
+        from .chat.structured import parse_structured, structured_target
+
+        spec, validate = structured_target(schema, method=method, strict=strict)
+        result = chat_api.complete(self.transport, chat_api.as_messages(messages),
+                                   chat_api.make_call(model, structured=spec, **params))
+        parsed = validate(parse_structured(result, spec))
+        return (parsed, result) if include_raw else parsed
+
+    async def achat_structured(
+        self,
+        messages: str | Sequence[Mapping[str, Any]],
+        schema: Any,
+        *,
+        model: str,
+        method: str | None = None,
+        strict: bool | None = None,
+        include_raw: bool = False,
+        **params: Any,
+    ) -> Any:
+        """Async twin of :meth:`chat_structured`."""
+        from .chat import api as chat_api
+        from .chat.structured import parse_structured, structured_target
+
+        spec, validate = structured_target(schema, method=method, strict=strict)
+        result = await chat_api.acomplete(self.transport, chat_api.as_messages(messages),
+                                          chat_api.make_call(model, structured=spec, **params))
+        parsed = validate(parse_structured(result, spec))
+        return (parsed, result) if include_raw else parsed
+
     # ------------------------------------------------------------------ embeddings / rerank
 
     # ------------------------------------------------------------------ images / video / tasks
 
     # ------------------------------------------------------------------ account (balance)
+
+    def balance(self) -> Balance:
+        """What the key has left (new-api token usage, else the billing endpoints)."""
+        from .account import balance
+
+        return balance(self.transport)
+
+    async def abalance(self) -> Balance:
+        """Async twin of :meth:`balance`."""
+        from .account import abalance
+
+        return await abalance(self.transport)

@@ -1,0 +1,63 @@
+# ai-gateway-kit — the two set-up commands a new user needs are `make demo` and `make test`.
+# Both create .venv with python3 -m venv and install what they need; nothing is installed by hand.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+
+DEV_STAMP  := $(VENV)/.installed-dev
+DEMO_STAMP := $(VENV)/.installed-demo
+
+.PHONY: help demo test test-unit test-live lint typecheck format emulator bench clean
+
+help:
+	@echo "make demo       run the examples against the bundled emulator (no key, no network)"
+	@echo "make test       run the whole test suite offline"
+	@echo "make lint       ruff"
+	@echo "make typecheck  mypy --strict on gateway_core"
+	@echo "make emulator   start the local emulator gateway"
+	@echo "make bench      run the benchmark suite (see benchmarks/README.md)"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(DEV_STAMP): pyproject.toml | $(PY)
+	$(PIP) install --quiet -e '.[dev]'
+	@touch $@ $(DEMO_STAMP)
+
+$(DEMO_STAMP): pyproject.toml | $(PY)
+	$(PIP) install --quiet -e '.[all]'
+	@touch $@
+
+demo: $(DEMO_STAMP)
+	$(PY) examples/run_all.py
+
+test: $(DEV_STAMP)
+	$(PY) -m pytest
+
+test-unit: $(DEV_STAMP)
+	$(PY) -m pytest tests/unit
+
+test-live: $(DEV_STAMP)
+	GATEWAY_LIVE=1 $(PY) -m pytest tests/integration tests/standard
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff check --fix .
+
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy gateway_core
+
+emulator: $(DEMO_STAMP)
+	$(PY) -m gateway_emulator
+
+bench: $(DEV_STAMP)
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,331 @@
+"""The stream accumulator: one implementation of chat streaming for both frameworks.
+
+Feed it the ``data`` of each server-sent event; it returns what the chunk added (a
+:class:`~gateway_core.chat.types.ChatDelta`, or None for chunks that add nothing) and keeps the
+running totals that LlamaIndex needs per chunk (``text``, ``reasoning``, ``tool_calls_so_far``).
+:meth:`StreamAccumulator.finish` returns the final
+:class:`~gateway_core.chat.types.ChatResult`, or raises
+:class:`~gateway_core.errors.IncompleteStreamError` when the stream never said it was finished.
+
+What it tolerates (protocol.md §4.4, research/painpoints.md): keep-alive and empty events,
+``[DONE]`` (which proves nothing: new-api appends it after a truncated upstream), usage-only
+chunks with ``choices: []`` or ``null``, usage repeated on every chunk (the last one wins, so it
+is counted once), per-chunk ids that change (ChatfireAPI), reasoning in ``reasoning_content``,
+``reasoning`` or a leading ``<think>`` block, the tool-call quirks of
+:mod:`~gateway_core.chat.toolcalls`. A ``data: {"error": …}`` event raises the gateway's typed
+error, carrying the partial output.
+
+The per-chunk path is a ``json.loads`` and a few dict reads and list appends.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import (
+    GatewayError,
+    IncompleteStreamError,
+    error_from_response,
+    find_error_in_body,
+    parse_error_body,
+)
+from .reasoning import ThinkSplitter
+from .toolcalls import ToolCallAssembler
+from .types import ChatDelta, ChatResult, MediaKind, ToolCall, content_text, media_links
+from .usage import parse_usage
+
+__all__ = ["StreamAccumulator", "attach_partial"]
+
+_KEEPALIVE_WORDS = frozenset({"ping", "keep-alive", "keepalive", "heartbeat", "[ping]"})
+
+
+def attach_partial(
+    error: GatewayError, text: str, reasoning: str, tool_calls: list[dict[str, Any]],
+    partial: Any = None,
+) -> GatewayError:
+    """Give any error the partial-output attributes of :class:`IncompleteStreamError`."""
+    error.partial_text = text  # type: ignore[attr-defined]
+    error.partial_reasoning = reasoning  # type: ignore[attr-defined]
+    error.partial_tool_calls = tool_calls  # type: ignore[attr-defined]
+    error.partial = partial  # type: ignore[attr-defined]
+    return error
+
+
+class StreamAccumulator:
+    """Assembles one streamed chat completion (choice 0).
+
+    Args:
+        request_id: The gateway's request id (``X-Oneapi-Request-Id``) for results and errors.
+        think_tags: Split a leading ``<think>…</think>`` block out of the content.
+        media_kind: ``"image"``/``"video"`` for chat-format media models: links in the final
+            text are classified with that default (see :mod:`~gateway_core.chat.media`).
+        secrets: Strings to redact from error messages.
+    """
+
+    __slots__ = (
+        "_done", "_reasoning", "_splitter", "_text", "_tools", "_usage_raw", "created",
+        "finish_reason", "id", "logprobs", "media_kind", "model", "refusal", "request_id",
+        "secrets", "service_tier", "system_fingerprint",
+    )
+
+    def __init__(
+        self,
+        *,
+        request_id: str | None = None,
+        think_tags: bool = True,
+        media_kind: MediaKind | None = None,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
+        self._text: list[str] = []
+        self._reasoning: list[str] = []
+        self._tools = ToolCallAssembler()
+        self._splitter: ThinkSplitter | None = ThinkSplitter() if think_tags else None
+        self._usage_raw: Any = None
+        self._done = False
+        self.finish_reason: str | None = None
+        self.model: str | None = None
+        self.id: str | None = None
+        self.created: int | None = None
+        self.system_fingerprint: str | None = None
+        self.service_tier: str | None = None
+        self.refusal: str | None = None
+        self.logprobs: list[Any] | None = None
+        self.request_id = request_id
+        self.media_kind = media_kind
+        self.secrets = secrets
+
+    # ------------------------------------------------------------------ running totals
+
+    @property
+    def text(self) -> str:
+        """The answer text so far (joined once per call; cheap to read after every chunk)."""
+        parts = self._text
+        if len(parts) > 1:
+            parts[:] = ["".join(parts)]
+        return parts[0] if parts else ""
+
+    @property
+    def reasoning(self) -> str:
+        """The reasoning so far."""
+        parts = self._reasoning
+        if len(parts) > 1:
+            parts[:] = ["".join(parts)]
+        return parts[0] if parts else ""
+
+    @property
+    def has_tool_calls(self) -> bool:
+        return bool(self._tools)
+
+    def tool_calls_so_far(self) -> list[dict[str, Any]]:
+        """Tool calls so far, arguments unparsed (``{"index", "id", "name", "arguments"}``)."""
+        return self._tools.snapshot()
+
+    @property
+    def done(self) -> bool:
+        """``[DONE]`` was received."""
+        return self._done
+
+    # ------------------------------------------------------------------ feeding
+
+    def feed_event(self, data: str, event: str = "message") -> ChatDelta | None:
+        """Feed one server-sent event (``event`` is its type; ``error`` events raise)."""
+        if event == "message":
+            return self.feed(data)
+        if event == "error":
+            info = parse_error_body(200, data.encode())
+            raise self._partial_error(error_from_response(
+                200, b"", request_id=self.request_id, secrets=self.secrets,
+                what="Chat stream", info=info,
+            ))
+        return None  # named meta events (ping, …) carry no completion data
+
+    def feed(self, data: str) -> ChatDelta | None:
+        """Feed the ``data`` of one event; return what it added, or None."""
+        if not data or self._done:
+            return None
+        if data[0] != "{":
+            return self._feed_other(data)
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            raise self._malformed(data) from None
+        choices = chunk.get("choices")
+        usage = chunk.get("usage")
+        if usage:
+            self._usage_raw = usage
+        if self.model is None:
+            self._first_chunk(chunk)
+        if not choices:
+            if "error" in chunk:
+                self._raise_error(chunk)
+            return None
+        choice = choices[0]
+        if len(choices) > 1 or choice.get("index", 0):
+            choice = next((c for c in choices if not c.get("index")), None)
+            if choice is None:
+                return None
+        delta = choice.get("delta") or choice.get("message")
+        finish = choice.get("finish_reason")
+        if finish:
+            self.finish_reason = finish
+            if self.system_fingerprint is None and chunk.get("system_fingerprint"):
+                self.system_fingerprint = chunk["system_fingerprint"]
+        if choice.get("logprobs"):
+            self._logprobs(choice["logprobs"])
+        if not delta:
+            return None
+        text = ""
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
+        if not isinstance(reasoning, str):
+            reasoning = ""
+        content = delta.get("content")
+        if content:
+            if not isinstance(content, str):
+                content = content_text(content)
+            splitter = self._splitter
+            if splitter is None or splitter.passthrough:
+                text = content
+            else:
+                text, inline = splitter.feed(content)
+                if inline:
+                    reasoning += inline
+            if text:
+                self._text.append(text)
+        if reasoning:
+            self._reasoning.append(reasoning)
+        tool_items = delta.get("tool_calls")
+        fragments = self._tools.feed(tool_items) if tool_items else None
+        if not fragments and delta.get("function_call"):
+            fragments = self._tools.feed([{"index": 0, "function": delta["function_call"]}])
+        if delta.get("refusal"):
+            self.refusal = (self.refusal or "") + delta["refusal"]
+        if text or reasoning or fragments:
+            return ChatDelta(text, reasoning, fragments or None, finish)
+        return None  # role-only, empty or finish-only chunks: the result has the finish_reason
+
+    def _first_chunk(self, chunk: Mapping[str, Any]) -> None:
+        model = chunk.get("model")
+        if model:
+            self.model = model
+            self.id = chunk.get("id")
+            self.created = chunk.get("created")
+            self.system_fingerprint = chunk.get("system_fingerprint")
+            self.service_tier = chunk.get("service_tier")
+
+    def _logprobs(self, logprobs: Any) -> None:
+        content = logprobs.get("content") if isinstance(logprobs, Mapping) else None
+        if content:
+            if self.logprobs is None:
+                self.logprobs = []
+            self.logprobs.extend(content)
+
+    def _feed_other(self, data: str) -> ChatDelta | None:
+        stripped = data.strip()
+        if stripped == "[DONE]":
+            self._done = True
+            return None
+        if not stripped or stripped.lower() in _KEEPALIVE_WORDS:
+            return None
+        if stripped[0] == "{":
+            return self.feed(stripped)
+        try:
+            value = json.loads(stripped)
+        except ValueError:
+            raise self._malformed(data) from None
+        if isinstance(value, Mapping):
+            return self.feed(json.dumps(value))
+        return None  # a bare JSON scalar or list: nothing we understand, nothing lost
+
+    # ------------------------------------------------------------------ errors
+
+    def _partial_error(self, error: GatewayError) -> GatewayError:
+        return attach_partial(error, self.text, self.reasoning, self.tool_calls_so_far())
+
+    def _raise_error(self, chunk: Mapping[str, Any]) -> None:
+        info = find_error_in_body(chunk)
+        if info is None:
+            return
+        code = info.code
+        status = code if isinstance(code, int) and 400 <= code < 600 else 200
+        error = error_from_response(
+            status, json.dumps(chunk).encode(), request_id=self.request_id,
+            secrets=self.secrets, what="Chat stream", info=info,
+        )
+        raise self._partial_error(error)
+
+    def _malformed(self, data: str) -> IncompleteStreamError:
+        snippet = data[:120]
+        return self.incomplete(
+            f"The gateway sent a stream event that is not JSON ({snippet!r}); the answer may "
+            "be incomplete. The text received so far is on the error (partial_text)."
+        )
+
+    def incomplete(self, message: str) -> IncompleteStreamError:
+        """An :class:`IncompleteStreamError` carrying everything received so far."""
+        return IncompleteStreamError(
+            message,
+            partial_text=self.text,
+            partial_reasoning=self.reasoning,
+            partial_tool_calls=self.tool_calls_so_far(),
+            request_id=self.request_id,
+        )
+
+    def broken(self, cause: GatewayError) -> IncompleteStreamError:
+        """Wrap a transport failure in the middle of the stream."""
+        return self.incomplete(
+            f"The stream broke before the answer was complete: {cause.message} The text "
+            "received so far is on the error (partial_text)."
+        )
+
+    # ------------------------------------------------------------------ the end
+
+    def flush(self) -> ChatDelta | None:
+        """Release text held back by the ``<think>`` splitter (call once the events end)."""
+        splitter = self._splitter
+        if splitter is None or splitter.passthrough:
+            return None
+        text, reasoning = splitter.flush()
+        if text:
+            self._text.append(text)
+        if reasoning:
+            self._reasoning.append(reasoning)
+        return ChatDelta(text, reasoning) if text or reasoning else None
+
+    def finish(self) -> ChatResult:
+        """The final result; raises :class:`IncompleteStreamError` if no finish_reason came."""
+        self.flush()
+        if self.finish_reason is None:
+            ended = "after [DONE]" if self._done else "when the connection closed"
+            raise self.incomplete(
+                f"The stream ended {ended} without a finish_reason, so the answer may be cut "
+                "off (relays append [DONE] even after a truncated upstream). The text received "
+                "so far is on the error (partial_text)."
+            )
+        return self.result()
+
+    def result(self) -> ChatResult:
+        """The result so far, without the completeness check."""
+        calls = self._tools.finish() if self._tools else []
+        valid: list[ToolCall] = [c for c in calls if c.error is None]
+        invalid: list[ToolCall] = [c for c in calls if c.error is not None]
+        text = self.text
+        return ChatResult(
+            text=text,
+            reasoning=self.reasoning,
+            tool_calls=valid,
+            invalid_tool_calls=invalid,
+            finish_reason=self.finish_reason,
+            usage=parse_usage(self._usage_raw),
+            model=self.model,
+            id=self.id,
+            created=self.created,
+            system_fingerprint=self.system_fingerprint,
+            service_tier=self.service_tier,
+            request_id=self.request_id,
+            refusal=self.refusal,
+            media=media_links(text, self.media_kind),
+            logprobs=self.logprobs,
+        )
+

@@ -1,0 +1,201 @@
+"""Tool calls: assembling streamed fragments whatever the relay does, and parsing arguments.
+
+Relays break the OpenAI streaming contract in known ways (research/painpoints.md §3):
+``index`` missing; ``id`` and ``name`` repeated in every fragment (naive concatenation builds
+``call_1call_1`` and ``addadd``); two calls in one chunk; every call sent with ``index`` 0 and
+distinct ids; ``arguments`` as a JSON object instead of text; the full arguments repeated in
+every fragment; arguments that are not valid JSON. :class:`ToolCallAssembler` turns any of that
+into clean fragments (:data:`~gateway_core.chat.types.ToolCallDelta`: our own stable index, id and
+name once, only new argument text) and finished :class:`~gateway_core.chat.types.ToolCall`\\ s.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .types import ToolCall, ToolCallDelta
+
+__all__ = ["ToolCallAssembler", "new_call_id", "parse_arguments", "parse_tool_calls"]
+
+
+def new_call_id() -> str:
+    """An id for a tool call the relay sent without one (tool results must reference it)."""
+    return f"call_{uuid.uuid4().hex[:24]}"
+
+
+def parse_arguments(text: str) -> tuple[dict[str, Any] | None, str | None]:
+    """``(args, None)`` for a JSON object (empty text counts as ``{}``), else ``(None, why)``."""
+    if not text or text.isspace():
+        return {}, None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        return None, f"arguments are not valid JSON ({exc})"
+    if isinstance(value, str):  # double-encoded by some relays
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None, "arguments are a JSON string, not an object"
+    if not isinstance(value, dict):
+        return None, f"arguments are a JSON {type(value).__name__}, not an object"
+    return value, None
+
+
+def _finish(index: int, call_id: str | None, name: str | None, arguments: str) -> ToolCall:
+    args, error = parse_arguments(arguments)
+    if error is None and not arguments.strip():
+        arguments = "{}"
+    if error is None and not name:
+        error = "the tool call has no function name"
+    return ToolCall(
+        id=call_id or new_call_id(), name=name or "", arguments=arguments, args=args,
+        error=error, index=index,
+    )
+
+
+def parse_tool_calls(raw_calls: Any) -> list[ToolCall]:
+    """Tool calls of a non-streamed message (``message.tool_calls``), valid and invalid."""
+    if not isinstance(raw_calls, list):
+        return []
+    calls: list[ToolCall] = []
+    for raw in raw_calls:
+        if not isinstance(raw, Mapping):
+            continue
+        function = raw.get("function") or {}
+        if not isinstance(function, Mapping):
+            function = {}
+        arguments = function.get("arguments")
+        text = arguments if isinstance(arguments, str) else (
+            "" if arguments is None else json.dumps(arguments, ensure_ascii=False)
+        )
+        calls.append(_finish(len(calls), raw.get("id"), function.get("name"), text))
+    return calls
+
+
+class _Call:
+    __slots__ = ("arguments", "generated_id", "id", "index", "name")
+
+    def __init__(self, index: int, call_id: str | None) -> None:
+        self.index = index
+        self.generated_id = not call_id
+        self.id = call_id or new_call_id()
+        self.name = ""
+        self.arguments = ""
+
+
+class ToolCallAssembler:
+    """Accumulates streamed ``delta.tool_calls`` items into calls, repairing relay quirks."""
+
+    __slots__ = ("_by_id", "_by_index", "calls")
+
+    def __init__(self) -> None:
+        self.calls: list[_Call] = []
+        self._by_id: dict[str, _Call] = {}
+        self._by_index: dict[int, _Call] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.calls)
+
+    def _new(self, call_id: str | None, raw_index: Any) -> _Call:
+        call = _Call(len(self.calls), call_id)
+        self.calls.append(call)
+        self._by_id[call.id] = call
+        if isinstance(raw_index, int):
+            self._by_index[raw_index] = call
+        return call
+
+    def _locate(self, call_id: str | None, raw_index: Any) -> tuple[_Call, bool]:
+        """The call a fragment belongs to, and whether it was just created."""
+        if call_id:
+            known = self._by_id.get(call_id)
+            if known is not None:
+                if isinstance(raw_index, int):
+                    self._by_index[raw_index] = known
+                return known, False
+        if isinstance(raw_index, int) and not isinstance(raw_index, bool):
+            call = self._by_index.get(raw_index)
+            if call is None:
+                return self._new(call_id, raw_index), True
+            if call_id and call.id != call_id:
+                if call.generated_id:  # the relay names the id late: adopt it
+                    del self._by_id[call.id]
+                    call.id, call.generated_id = call_id, False
+                    self._by_id[call_id] = call
+                    return call, False
+                # A different id at an index already in use: a new call (index-0 relays).
+                return self._new(call_id, raw_index), True
+            return call, False
+        if call_id or not self.calls:
+            return self._new(call_id, None), True
+        return self.calls[-1], False  # no index, no id: continues the current call
+
+    def feed(self, items: Iterable[Any]) -> list[ToolCallDelta]:
+        """Take one chunk's ``delta.tool_calls``; return the clean fragments it adds."""
+        fragments: list[ToolCallDelta] = []
+        for item in items:
+            if not isinstance(item, Mapping):
+                continue
+            function = item.get("function")
+            if not isinstance(function, Mapping):
+                function = {}
+            call_id = item.get("id")
+            call, created = self._locate(call_id if isinstance(call_id, str) else None,
+                                         item.get("index"))
+            name_piece = self._name_piece(call, function.get("name"))
+            args_piece = self._args_piece(call, function.get("arguments"))
+            if created or name_piece or args_piece:
+                fragments.append({
+                    "index": call.index,
+                    "id": call.id if created else None,
+                    "name": name_piece or None,
+                    "arguments": args_piece,
+                })
+        return fragments
+
+    @staticmethod
+    def _name_piece(call: _Call, name: Any) -> str:
+        if not name or not isinstance(name, str) or name == call.name:
+            return ""
+        if call.name and name.startswith(call.name):  # cumulative names
+            piece = name[len(call.name):]
+            call.name = name
+            return piece
+        call.name += name
+        return name
+
+    @staticmethod
+    def _args_piece(call: _Call, arguments: Any) -> str:
+        if arguments is None or arguments == "":
+            return ""
+        existing = call.arguments
+        if not isinstance(arguments, str):  # an object: the complete arguments at once
+            text = json.dumps(arguments, ensure_ascii=False)
+            if existing:
+                return ""  # a repeat (or a late object after text): keep the first
+            call.arguments = text
+            return text
+        if existing:
+            if arguments == existing and parse_arguments(existing)[1] is None:
+                return ""  # the full arguments repeated by the relay
+            if len(existing) >= 2 and len(arguments) > len(existing) and (
+                arguments.startswith(existing)
+            ):
+                piece = arguments[len(existing):]  # cumulative arguments
+                call.arguments = arguments
+                return piece
+        call.arguments = existing + arguments
+        return arguments
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """The calls so far, unparsed: ``{"index", "id", "name", "arguments"}`` each."""
+        return [
+            {"index": c.index, "id": c.id, "name": c.name, "arguments": c.arguments}
+            for c in self.calls
+        ]
+
+    def finish(self) -> list[ToolCall]:
+        """The finished calls, each parsed (invalid ones keep their raw arguments)."""
+        return [_finish(c.index, c.id, c.name, c.arguments) for c in self.calls]

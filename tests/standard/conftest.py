@@ -1,0 +1,91 @@
+"""Harness for the langchain-tests standard suites.
+
+* The suites' multimodal tests download fixtures from the internet with ``httpx.get``
+  (raw.githubusercontent.com, w3.org, wikimedia.org). An autouse fixture answers exactly those
+  URLs from small files in ``tests/fixtures/standard/`` instead; any other ``httpx.get`` from
+  the suites fails loudly rather than reaching the network.
+* ``_standard_target``: the gateway (emulator or live) for the integration suite, stored where the
+  suite's ``chat_model_params`` property can read it.
+* VCR: langchain-tests' ``base_vcr_config()`` forces ``record_mode="once"`` (which would record
+  from the network on a missing cassette); this project's ``vcr_config`` (tests/conftest.py)
+  keeps record mode ``none``, and ``enable_vcr_tests`` stays False, so ``test_stream_time`` skips.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chat_standard_support import TARGET
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "standard"
+DOWNLOADS = {
+    "https://raw.githubusercontent.com/langchain-ai/docs/4d11d08b6b0e210bd456943f7a22febbd168b543"
+    "/src/images/agentic-rag-output.png": "image.png",
+    "https://www.w3.org/WAI/ER/tests/xhtml/testfiles/resources/pdf/dummy.pdf": "document.pdf",
+    "https://upload.wikimedia.org/wikipedia/commons/6/6a/Northern_Flicker_202280456.wav":
+        "audio.wav",
+}
+
+
+class _LocalResponse:
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+        self.status_code = 200
+
+    def raise_for_status(self) -> None:
+        return None
+
+
+class _LocalHttpx:
+    """Stands in for the ``httpx`` module inside langchain_tests: known URLs, local files."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def get(self, url: str, **_: Any) -> _LocalResponse:
+        name = DOWNLOADS.get(str(url))
+        if name is None:
+            raise AssertionError(f"langchain-tests wanted to download {url}: add a fixture")
+        return _LocalResponse((FIXTURES / name).read_bytes())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+@pytest.fixture(autouse=True)
+def _local_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+    from langchain_tests.integration_tests import chat_models
+
+    monkeypatch.setattr(chat_models, "httpx", _LocalHttpx(httpx))
+    monkeypatch.setenv("LANGCHAIN_TESTS_USER_AGENT", "ai-gateway-kit-tests/0 (local fixtures)")
+
+
+@pytest.fixture(autouse=True)
+def _loadable_chat_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let ``langchain_core.load`` revive ChatGateway in ``test_serdes``.
+
+    langchain-core only revives classes on its own allowlist (its serialization mapping), even
+    with ``allowed_objects="all"``; third-party classes are meant to be allowed explicitly, as
+    users do with ``load(data, allowed_objects=[ChatGateway], ...)``. The suite cannot pass that
+    argument, so the test session adds ChatGateway to the allowlist instead.
+    """
+    import importlib
+
+    load_module = importlib.import_module("langchain_core.load.load")
+
+    path = ("langchain_gateway", "chat_models", "ChatGateway")
+    monkeypatch.setitem(load_module.ALL_SERIALIZABLE_MAPPINGS, path, path)
+    monkeypatch.setattr(load_module, "_default_class_paths_cache", {})
+
+
+@pytest.fixture(autouse=True)
+def _standard_target(request: pytest.FixtureRequest) -> None:
+    """Give test classes marked ``uses_gateway`` the gateway (before their ``model`` fixture).
+
+    Unit-suite classes never start the emulator.
+    """
+    if getattr(request.cls, "uses_gateway", False):
+        TARGET["gateway"] = request.getfixturevalue("gateway")
