@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from chat_streams import chunk, sse
+from tests.unit.chat_streams import chunk, sse
 
 from gateway_core.chat import (
     LearnedRejections,

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from chat_streams import chunk, sse, usage_chunk
+from tests.unit.chat_streams import chunk, sse, usage_chunk
 from langchain_core.exceptions import ModelInvalidRequestError, ModelRateLimitError
 from langchain_core.load import dumpd, dumps
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage

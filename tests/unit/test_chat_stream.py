@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from chat_streams import chunk, joined, run, splits, sse, summary, usage_chunk
+from tests.unit.chat_streams import chunk, joined, run, splits, sse, summary, usage_chunk
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

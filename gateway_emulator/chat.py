@@ -1,0 +1,344 @@
+"""``POST /v1/chat/completions``: a rule-based model behind new-api's wire format (protocol.md §4).
+
+The "model" understands nothing. It echoes the user, calls tools with arguments synthesised from
+their schemas (tools whose names the request mentions, else the best word match), answers after
+tool results by quoting them, and fills ``response_format`` schemas. Relay quirks are switched
+on with model markers (``+noindex``, ``+think-tags`` ...; see :data:`MARKERS`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from .envelopes import openai_error
+from .models import ModelRef, check_model, split_model
+from .synth import NumberPool, synthesize
+
+MARKERS = {
+    "reasoning-content": "reasoning in `reasoning_content` (DeepSeek style)",
+    "reasoning-field": "reasoning in `reasoning` (OpenRouter style)",
+    "think-tags": "reasoning as <think>…</think> inside content, tags split across chunks",
+    "noindex": "streamed tool calls without `index`",
+    "repeat-ids": "every tool-call fragment repeats id, type and name",
+    "args-object": "tool-call arguments sent as a JSON object, not a string",
+    "two-calls-one-chunk": "two complete tool calls in one chunk",
+    "bad-args": "tool-call arguments that are not valid JSON",
+    "usage-every-chunk": "cumulative usage on every chunk",
+    "no-usage": "no usage at all",
+    "chatfire": "ChatfireAPI style chunks: null fields, a new id per chunk, usage null",
+    "ping": "`: PING` keep-alive comments between chunks",
+    "no-finish": "the stream ends with [DONE] but no finish_reason",
+    "reject-<param>": "400 when the request carries <param>",
+}
+_WORD = re.compile(r"\S+\s*")
+
+
+@dataclass
+class ToolCallPlan:
+    id: str
+    name: str
+    arguments: Any  # a dict, or a raw string for +bad-args
+
+
+@dataclass
+class Answer:
+    content: str = ""
+    reasoning: str = ""
+    tool_calls: list[ToolCallPlan] = field(default_factory=list)
+    finish_reason: str = "stop"
+    prompt_tokens: int = 0
+
+    @property
+    def completion_tokens(self) -> int:
+        args = sum(len(json.dumps(c.arguments)) // 4 + 1 for c in self.tool_calls)
+        return count_tokens(self.content) + count_tokens(self.reasoning) + args
+
+
+def count_tokens(text: str) -> int:
+    """About one token per word, plus one per CJK character: stable, not exact."""
+    return len(text.split()) + sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+
+
+async def chat_completions(request: Request) -> Response:
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return openai_error(request, 400, "invalid character in request body: not JSON",
+                            code="invalid_request", type_="invalid_request_error")
+    if not isinstance(body, dict):
+        return openai_error(request, 400, "request body must be a JSON object",
+                            code="invalid_request", type_="invalid_request_error")
+    refused = check_model(request, body.get("model"))
+    if refused is not None:
+        return refused
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return openai_error(request, 400, "field messages is required", code="invalid_request",
+                            type_="invalid_request_error", param="messages")
+    ref = split_model(body["model"])
+    problem = _refusal(request, body, ref)
+    if problem is not None:
+        return problem
+    media = _chat_media(request, body, ref)
+    if media is not None:
+        return media
+    answers = [plan_answer(body, ref, choice) for choice in range(_choices(body))]
+    if body.get("stream"):
+        from .chat_stream import stream_body
+
+        include_usage = (body.get("stream_options") or {}).get("include_usage", True)
+        state = request.app.state.emulator
+        generator = stream_body(request, body["model"], ref, answers[0],
+                                include_usage=include_usage is not False,
+                                fault=request.scope.get("state", {}).get("stream_fault"),
+                                ping_interval=state.ping_interval)
+        return StreamingResponse(generator, media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache",
+                                          "X-Accel-Buffering": "no"})
+    return JSONResponse(completion_body(body["model"], ref, answers))
+
+
+def _choices(body: dict[str, Any]) -> int:
+    n = body.get("n")
+    return n if isinstance(n, int) and 1 <= n <= 8 else 1
+
+
+def _refusal(request: Request, body: dict[str, Any], ref: ModelRef) -> Response | None:
+    for marker in sorted(ref.markers):
+        if marker.startswith("reject-") and marker[7:] in body:
+            param = marker[7:]
+            return openai_error(request, 400, f"Unrecognized request argument supplied: {param}",
+                                code=None, type_="invalid_request_error", param=param)
+    spec = ref.spec
+    if spec is not None and spec.needs_reasoning_back and body.get("tools"):
+        for index, message in enumerate(body["messages"]):
+            if (isinstance(message, dict) and message.get("role") == "assistant"
+                    and message.get("tool_calls") and not message.get("reasoning_content")):
+                return openai_error(
+                    request, 400, "Missing `reasoning_content` field in the assistant message "
+                    f"at message index {index}. For more information, please refer to the "
+                    "thinking mode documentation.", code="invalid_request_error",
+                    type_="invalid_request_error")
+    return None
+
+
+def _chat_media(request: Request, body: dict[str, Any], ref: ModelRef) -> Response | None:
+    spec = ref.spec
+    if spec is None or "openai-video" not in spec.endpoint_types:
+        return None
+    try:
+        from .media.chat_media import chat_media_response
+    except ImportError:  # media routes not installed
+        return None
+    return chat_media_response(request, body, ref)
+
+
+# ---------------------------------------------------------------- the "model"
+
+
+def text_of(content: Any) -> str:
+    """The text of a message's content (string or parts); other parts are ignored."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content
+                        if isinstance(p, dict) and p.get("type") == "text").strip()
+    return ""
+
+
+def _last_user_text(messages: list[Any]) -> str:
+    for message in reversed(messages):
+        if isinstance(message, dict) and message.get("role") == "user":
+            return text_of(message.get("content"))
+    return ""
+
+
+def plan_answer(body: dict[str, Any], ref: ModelRef, choice: int = 0) -> Answer:
+    messages = [m for m in body["messages"] if isinstance(m, dict)]
+    user_text = _last_user_text(messages)
+    answer = Answer(prompt_tokens=sum(count_tokens(text_of(m.get("content"))) + 3
+                                      for m in messages) or 1)
+    last = messages[-1] if messages else {}
+    tools = [t for t in body.get("tools") or [] if isinstance(t, dict)]
+    wants_tools = tools and body.get("tool_choice") != "none" and last.get("role") != "tool"
+    if wants_tools:
+        answer.tool_calls = _plan_tool_calls(tools, body, user_text, ref)
+        answer.finish_reason = "tool_calls"
+        answer.content = ""
+    elif last.get("role") == "tool":
+        results = [text_of(m.get("content")) for m in _trailing_tool_messages(messages)]
+        answer.content = "Here is what the tools returned: " + "; ".join(results)
+    else:
+        answer.content = _structured(body, messages, user_text) or _echo(user_text, choice)
+    style = _reasoning_style(ref)
+    if style:
+        answer.reasoning = f"The request was: {user_text[:200]!r}. I will answer it directly."
+    _apply_limits(answer, body)
+    return answer
+
+
+def _echo(user_text: str, choice: int) -> str:
+    prefix = "Echo" if choice == 0 else f"Echo {choice + 1}"
+    return f"{prefix}: {user_text}" if user_text else "Hello! How can I help you today?"
+
+
+def _trailing_tool_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    trailing: list[dict[str, Any]] = []
+    for message in reversed(messages):
+        if message.get("role") != "tool":
+            break
+        trailing.insert(0, message)
+    return trailing
+
+
+def _reasoning_style(ref: ModelRef) -> str:
+    if "reasoning-content" in ref.markers:
+        return "reasoning_content"
+    if "reasoning-field" in ref.markers:
+        return "reasoning"
+    if "think-tags" in ref.markers:
+        return "think"
+    return ref.spec.reasoning if ref.spec else ""
+
+
+def reasoning_style(ref: ModelRef) -> str:
+    return _reasoning_style(ref)
+
+
+def _plan_tool_calls(tools: list[dict[str, Any]], body: dict[str, Any], user_text: str,
+                     ref: ModelRef) -> list[ToolCallPlan]:
+    functions = [t.get("function") or {} for t in tools]
+    chosen = _choose_tools(functions, body.get("tool_choice"), user_text,
+                           parallel=body.get("parallel_tool_calls") is not False)
+    if "two-calls-one-chunk" in ref.markers and len(chosen) < 2:
+        chosen = (chosen + [f for f in functions if f not in chosen] + functions)[:2]
+    pool = NumberPool(user_text)
+    calls = []
+    for function in chosen:
+        arguments: Any = synthesize(function.get("parameters") or {}, user_text, pool)
+        if "bad-args" in ref.markers:
+            arguments = json.dumps(arguments)[:-1] + ', "oops'
+        calls.append(ToolCallPlan(id="call_" + secrets.token_hex(12),
+                                  name=str(function.get("name", "tool")), arguments=arguments))
+    return calls
+
+
+def _choose_tools(functions: list[dict[str, Any]], tool_choice: Any, user_text: str,
+                  *, parallel: bool) -> list[dict[str, Any]]:
+    if isinstance(tool_choice, dict):
+        wanted = (tool_choice.get("function") or {}).get("name") or tool_choice.get("name")
+        named = [f for f in functions if f.get("name") == wanted]
+        if named:
+            return named
+    words = set(re.findall(r"[a-z0-9]+", user_text.lower()))
+    mentioned = [f for f in functions
+                 if set(re.findall(r"[a-z0-9]+", str(f.get("name", "")).lower())) & words]
+    if parallel and len(mentioned) > 1:
+        return mentioned[:3]
+
+    def overlap(function: dict[str, Any]) -> int:
+        about = f"{function.get('name', '')} {function.get('description', '')}".lower()
+        return len(set(re.findall(r"[a-z0-9]+", about)) & words)
+
+    return [max(functions, key=overlap)]  # max keeps the first of equals
+
+
+def _structured(body: dict[str, Any], messages: list[dict[str, Any]], user_text: str) -> str:
+    response_format = body.get("response_format")
+    if not isinstance(response_format, dict):
+        return ""
+    kind = response_format.get("type")
+    if kind == "json_schema":
+        schema = (response_format.get("json_schema") or {}).get("schema") or {}
+        return json.dumps(synthesize(schema, user_text), ensure_ascii=False)
+    if kind == "json_object":
+        schema = _schema_in_messages(messages)
+        value = synthesize(schema, user_text) if schema else {"answer": user_text}
+        return json.dumps(value, ensure_ascii=False)
+    return ""
+
+
+def _schema_in_messages(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A JSON Schema quoted in the conversation (json_mode puts it in the prompt)."""
+    decoder = json.JSONDecoder()
+    for message in messages:
+        text = text_of(message.get("content"))
+        for start in (m.start() for m in re.finditer(r"\{", text)):
+            try:
+                value, _ = decoder.raw_decode(text, start)
+            except ValueError:
+                continue
+            if isinstance(value, dict) and "properties" in value:
+                return value
+    return None
+
+
+def _apply_limits(answer: Answer, body: dict[str, Any]) -> None:
+    stop = body.get("stop")
+    stops = [stop] if isinstance(stop, str) else [s for s in stop or [] if isinstance(s, str)]
+    for sequence in stops:
+        if sequence and sequence in answer.content:
+            answer.content = answer.content[: answer.content.index(sequence)]
+    limit = body.get("max_completion_tokens") or body.get("max_tokens")
+    if isinstance(limit, int) and limit > 0 and not answer.tool_calls:
+        words = _WORD.findall(answer.content)
+        if len(words) > limit:
+            answer.content = "".join(words[:limit]).rstrip()
+            answer.finish_reason = "length"
+
+
+# ---------------------------------------------------------------- non-streamed body
+
+
+def completion_body(model: str, ref: ModelRef, answers: list[Answer]) -> dict[str, Any]:
+    style = _reasoning_style(ref)
+    choices = []
+    for index, answer in enumerate(answers):
+        message: dict[str, Any] = {"role": "assistant", "content": answer.content or None}
+        if answer.reasoning:
+            if style == "think":
+                message["content"] = f"<think>\n{answer.reasoning}\n</think>\n\n{answer.content}"
+            else:
+                message[style] = answer.reasoning
+        if answer.tool_calls:
+            message["tool_calls"] = [tool_call_dict(call, ref) for call in answer.tool_calls]
+        choices.append({"index": index, "message": message,
+                        "finish_reason": answer.finish_reason, "logprobs": None})
+    body: dict[str, Any] = {
+        "id": "chatcmpl-" + secrets.token_hex(12), "object": "chat.completion",
+        "created": int(time.time()), "model": model, "choices": choices,
+        "system_fingerprint": None,
+    }
+    if "no-usage" not in ref.markers:
+        body["usage"] = usage_dict(answers[0].prompt_tokens,
+                                   sum(a.completion_tokens for a in answers),
+                                   count_tokens(answers[0].reasoning))
+    return body
+
+
+def tool_call_dict(call: ToolCallPlan, ref: ModelRef) -> dict[str, Any]:
+    arguments = call.arguments
+    if not isinstance(arguments, str) and "args-object" not in ref.markers:
+        arguments = json.dumps(arguments, ensure_ascii=False)
+    return {"id": call.id, "type": "function",
+            "function": {"name": call.name, "arguments": arguments}}
+
+
+def usage_dict(prompt: int, completion: int, reasoning: int = 0) -> dict[str, Any]:
+    return {"prompt_tokens": prompt, "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "prompt_tokens_details": {"cached_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": reasoning}}
+
+
+def words(text: str) -> list[str]:
+    """Text cut into stream-sized pieces (a word and its trailing space)."""
+    return _WORD.findall(text) or ([text] if text else [])

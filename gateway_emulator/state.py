@@ -1,0 +1,56 @@
+"""What the emulator remembers between requests: keys, the request log, fault scenarios."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_KEY = "sk-emulator"
+
+
+def bare_key(key: str) -> str:
+    """new-api strips a leading ``sk-`` from both sides before comparing keys."""
+    key = key.strip()
+    return key[3:] if key.startswith("sk-") else key
+
+
+@dataclass
+class EmulatorState:
+    """Shared by every route through ``request.app.state.emulator``."""
+
+    keys: tuple[str, ...] = (DEFAULT_KEY,)
+    time_scale: float = 1.0
+    ping_interval: float = 0.0
+    log: list[dict[str, Any]] = field(default_factory=list)
+    scenarios: dict[str, list[str]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def clock(self) -> float:
+        return time.monotonic()
+
+    def key_is_valid(self, key: str) -> bool:
+        return bare_key(key) in {bare_key(k) for k in self.keys}
+
+    def record(self, entry: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            self.log.append(entry)
+        return entry
+
+    def requests(self, path: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(e) for e in self.log if path is None or e["path"] == path]
+
+    def next_step(self, scenario: str, steps: str) -> str | None:
+        """The next scripted step of ``scenario`` (its steps are read the first time it is seen)."""
+        with self._lock:
+            if scenario not in self.scenarios:
+                self.scenarios[scenario] = [s.strip() for s in steps.split(",") if s.strip()]
+            remaining = self.scenarios[scenario]
+            return remaining.pop(0) if remaining else None
+
+    def reset(self) -> None:
+        with self._lock:
+            self.log.clear()
+            self.scenarios.clear()
