@@ -28,6 +28,7 @@ from .request import build_request
 from .response import parse_choices, parse_completion
 from .stream import StreamAccumulator
 from .types import ChatDelta, ChatResult, MediaKind
+from .validate import check_model
 
 if TYPE_CHECKING:
     from .structured import StructuredSpec
@@ -124,7 +125,7 @@ def make_call(
     Image and video models reached through chat (``sora-2``, ``chat-seededit``) get their kind
     as ``media_kind``, so the links they answer with are classified without an extension.
     """
-    resolved = resolve_profile(model, profile)
+    resolved = resolve_profile(check_model(model), profile)
     if media_kind is None and resolved.kind in ("image", "video"):
         media_kind = resolved.kind
     return ChatCall(

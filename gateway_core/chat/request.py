@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import InvalidRequestError
 from ..profiles import ModelProfile
+from .validate import check_messages, check_tool
 
 __all__ = [
     "LOCAL_PARAMS",
@@ -34,6 +35,7 @@ def prepare_messages(
     messages: Sequence[Mapping[str, Any]], profile: ModelProfile
 ) -> list[dict[str, Any]]:
     """Messages as sent: ``reasoning_content`` dropped from assistant turns unless needed back."""
+    check_messages(messages)
     prepared: list[dict[str, Any]] = []
     keep_reasoning = profile.reasoning_roundtrip
     for message in messages:
@@ -69,6 +71,7 @@ def normalize_tools(tools: Sequence[Any], strict: bool | None = None) -> list[di
             function = dict(tool.get("function") or {})
             function["strict"] = strict
             tool = {**tool, "function": function}
+        check_tool(tool)
         normalized.append(dict(tool))
     return normalized
 

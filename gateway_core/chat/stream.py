@@ -151,6 +151,16 @@ class StreamAccumulator:
             chunk = json.loads(data)
         except ValueError:
             raise self._malformed(data) from None
+        try:
+            return self._feed_chunk(chunk)
+        except (AttributeError, TypeError, KeyError, IndexError) as exc:
+            # a chunk of an unexpected shape: a typed error with the partial answer, not a crash
+            raise self.incomplete(
+                f"The gateway sent a stream chunk of an unexpected shape ({type(exc).__name__}: "
+                f"{exc}; chunk {data[:120]!r}). The text received so far is on the error."
+            ) from None
+
+    def _feed_chunk(self, chunk: dict[str, Any]) -> ChatDelta | None:
         choices = chunk.get("choices")
         usage = chunk.get("usage")
         if usage:
