@@ -178,6 +178,7 @@ def plan_answer(body: dict[str, Any], ref: ModelRef, choice: int = 0) -> Answer:
         answer.content = "Here is what the tools returned: " + "; ".join(results)
     else:
         answer.content = _structured(body, messages, user_text) or _echo(user_text, choice)
+        answer.content += _acknowledge_attachments(last)
     style = _reasoning_style(ref)
     if style:
         answer.reasoning = f"The request was: {user_text[:200]!r}. I will answer it directly."
@@ -188,6 +189,18 @@ def plan_answer(body: dict[str, Any], ref: ModelRef, choice: int = 0) -> Answer:
 def _echo(user_text: str, choice: int) -> str:
     prefix = "Echo" if choice == 0 else f"Echo {choice + 1}"
     return f"{prefix}: {user_text}" if user_text else "Hello! How can I help you today?"
+
+
+def _acknowledge_attachments(message: dict[str, Any]) -> str:
+    """Vision/audio/file parts are accepted and acknowledged (counted, not understood)."""
+    content = message.get("content")
+    if not isinstance(content, list):
+        return ""
+    kinds = [p.get("type") for p in content if isinstance(p, dict) and p.get("type") != "text"]
+    if not kinds:
+        return ""
+    counted = ", ".join(f"{kinds.count(k)} {k}" for k in dict.fromkeys(kinds))
+    return f" (received {counted})"
 
 
 def _trailing_tool_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int, default=0)
     emulator.add_argument("--keys", default="sk-emulator")
+    emulator.add_argument("--time-scale", default="1.0",
+                          help="multiplies media task durations (default: %(default)s)")
     emulator.set_defaults(handler=None)
 
     for child in sub.choices.values():
@@ -81,7 +83,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     return int(emulator_main(["--host", args.host, "--port", str(args.port),
-                              "--keys", args.keys]) or 0)
+                              "--keys", args.keys, "--time-scale", args.time_scale]) or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
