@@ -141,6 +141,8 @@ class GatewayConfig:
         proxy: An http(s) or socks proxy URL, applied to sync and async requests alike.
         verify: TLS verification: True, False, or a CA bundle path.
         allow_insecure_http: Allow ``http://`` to a non-loopback host.
+        max_response_bytes: Largest non-streamed response body read into memory (a runaway or
+            hostile answer fails with :class:`~gateway_core.errors.ResponseTooLargeError`).
     """
 
     base_url: str | None = None
@@ -156,6 +158,7 @@ class GatewayConfig:
     proxy: str | None = None
     verify: bool | str = True
     allow_insecure_http: bool = False
+    max_response_bytes: int = 128 * 1024 * 1024
 
     def __post_init__(self) -> None:
         base_url = self.base_url or os.environ.get(ENV_BASE_URL)
@@ -178,6 +181,10 @@ class GatewayConfig:
                 raise ConfigurationError(
                     f"{name} must be a positive number of seconds, not {value!r}."
                 )
+        if not isinstance(self.max_response_bytes, int) or self.max_response_bytes < 1024:
+            raise ConfigurationError(
+                f"max_response_bytes must be an integer >= 1024, not {self.max_response_bytes!r}."
+            )
         if self.deadline is not None and self.deadline <= 0:
             raise ConfigurationError(f"deadline must be positive or None, not {self.deadline!r}.")
         if not isinstance(self.max_retries, int) or self.max_retries < 0:

@@ -22,6 +22,7 @@ The hierarchy::
     │   ├── ModelNotAvailableError    503 model_not_found: no channel serves the model right now
     │   └── ServerError               500, 502, 503, 504, 520-524, HTML error pages
     ├── ResponseFormatError           a 2xx body that is not what the protocol promises
+    │   └── ResponseTooLargeError     a body beyond max_response_bytes (reading stopped there)
     ├── StreamError                   a stream that broke after it started
     │   └── IncompleteStreamError     ended without finish_reason; carries the partial output
     └── TaskError                     an async media task failed (task id, protocol, reason)
@@ -217,6 +218,10 @@ class ServerError(APIError):
 
 class ResponseFormatError(GatewayError):
     """A successful response whose body is not what the protocol promises."""
+
+
+class ResponseTooLargeError(ResponseFormatError):
+    """A response body larger than ``max_response_bytes``; the connection was dropped."""
 
 
 class StreamError(GatewayError):

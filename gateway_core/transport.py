@@ -39,6 +39,7 @@ from .errors import (
     GatewayError,
     GatewayTimeoutError,
     ResponseFormatError,
+    ResponseTooLargeError,
     TransportError,
     error_from_response,
     find_error_in_body,
@@ -381,6 +382,41 @@ class Transport:
 
     # ------------------------------------------------------------------ plain requests
 
+    def _too_large(self, raw: httpx.Response, what: str) -> ResponseTooLargeError:
+        limit = self.config.max_response_bytes
+        return ResponseTooLargeError(
+            f"{what or 'The request'}: the gateway's answer is larger than {limit:,} bytes "
+            f"(status {raw.status_code}, request id {raw.headers.get(REQUEST_ID_HEADER)}); "
+            "reading stopped. Raise max_response_bytes if this answer is expected.")
+
+    def _read_capped(self, raw: httpx.Response, chunks: Iterator[bytes], what: str) -> bytes:
+        limit = self.config.max_response_bytes
+        declared = raw.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise self._too_large(raw, what)
+        parts: list[bytes] = []
+        size = 0
+        for chunk in chunks:
+            size += len(chunk)
+            if size > limit:
+                raise self._too_large(raw, what)
+            parts.append(chunk)
+        return b"".join(parts)
+
+    async def _aread_capped(self, raw: httpx.Response, what: str) -> bytes:
+        limit = self.config.max_response_bytes
+        declared = raw.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise self._too_large(raw, what)
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in raw.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise self._too_large(raw, what)
+            parts.append(chunk)
+        return b"".join(parts)
+
     def _timeout(self, timeout: float | None) -> httpx.Timeout:
         if timeout is None:
             return self.timeout
@@ -408,15 +444,20 @@ class Transport:
         client = self.sync_client
         attempts = _Attempts(self, method, url, what, idempotent, request_timeout.read)
         while True:
+            request = client.build_request(
+                method, url, json=json, data=data, files=files, params=params,
+                headers=request_headers, timeout=request_timeout,
+            )
             try:
-                raw = client.request(
-                    method, url, json=json, data=data, files=files, params=params,
-                    headers=request_headers, timeout=request_timeout,
-                )
+                raw = client.send(request, stream=True)
+                try:
+                    content = self._read_capped(raw, raw.iter_bytes(), what)
+                finally:
+                    raw.close()
             except httpx.HTTPError as exc:
                 time.sleep(attempts.after_exception(exc))
                 continue
-            response = attempts.received(raw, raw.content)
+            response = attempts.received(raw, content)
             failure = self._check(response, what, check_body)
             if failure is None:
                 return response
@@ -444,15 +485,20 @@ class Transport:
         client = self.async_client
         attempts = _Attempts(self, method, url, what, idempotent, request_timeout.read)
         while True:
+            request = client.build_request(
+                method, url, json=json, data=data, files=files, params=params,
+                headers=request_headers, timeout=request_timeout,
+            )
             try:
-                raw = await client.request(
-                    method, url, json=json, data=data, files=files, params=params,
-                    headers=request_headers, timeout=request_timeout,
-                )
+                raw = await client.send(request, stream=True)
+                try:
+                    content = await self._aread_capped(raw, what)
+                finally:
+                    await raw.aclose()
             except httpx.HTTPError as exc:
                 await asyncio.sleep(attempts.after_exception(exc))
                 continue
-            response = attempts.received(raw, raw.content)
+            response = attempts.received(raw, content)
             failure = self._check(response, what, check_body)
             if failure is None:
                 return response

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
 
 from starlette.applications import Starlette
@@ -64,10 +63,11 @@ def _routes() -> list[BaseRoute]:
             Route(f"{prefix}/dashboard/billing/subscription", account.billing_subscription),
             Route(f"{prefix}/dashboard/billing/usage", account.billing_usage),
         ]
-    if importlib.util.find_spec("gateway_emulator.media") is not None:
+    try:  # TODO(lead): make this import unconditional once gateway_emulator/media lands
         from .media import media_routes
-
-        routes += media_routes()
+    except ImportError:
+        return routes
+    routes += media_routes()
     return routes
 
 

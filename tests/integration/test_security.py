@@ -37,7 +37,7 @@ def test_reprs_and_serialisation_hide_the_key(gateway: Any) -> None:
     # pickling must work (LlamaIndex ingestion workers pickle embed models); it keeps the key
     # because the worker needs it, but the copy still hides it from print
     copy = pickle.loads(pickle.dumps(config))
-    assert copy.api_key.get_secret_value() == key
+    assert copy.api_key.get() == key
     assert key not in repr(copy)
 
 

@@ -216,3 +216,15 @@ async def test_async_retry_and_reset(emulator: Any) -> None:
         await client.transport.arequest("POST", CHAT, json=BODY, headers=headers,
                                         idempotent=False)
     assert count(emulator, headers, CHAT) == 1
+
+
+def test_huge_response_is_read_within_the_cap_and_refused_beyond_it(emulator: Any) -> None:
+    headers = scripted("huge:3000000")
+    response = client_for(emulator).transport.request("POST", CHAT, json=BODY, headers=headers)
+    assert len(response.json()["choices"][0]["message"]["content"]) == 3_000_000
+    headers = scripted("huge:3000000")
+    capped = client_for(emulator, max_response_bytes=1_000_000)
+    with pytest.raises(e.ResponseTooLargeError, match="max_response_bytes") as info:
+        capped.transport.request("POST", CHAT, json=BODY, headers=headers)
+    assert "1,000,000 bytes" in str(info.value)
+    assert count(emulator, headers, CHAT) == 1  # a deterministic answer: not retried
