@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from .account import Balance
     from .chat.api import AsyncChatStream, ChatStream
     from .chat.types import ChatResult
+    from .embeddings import EmbeddingResult
+    from .rerank import RerankResult
 
 __all__ = ["GatewayClient"]
 
@@ -34,8 +36,32 @@ class GatewayClient:
 
             from gateway_core import GatewayClient
 
-            client = GatewayClient(base_url="https://api.example.com/v1", api_key="sk-...")
+            client = GatewayClient()  # or GatewayClient(base_url="https://…/v1", api_key="sk-…")
             [m.id for m in client.list_models()]
+
+    Invoke:
+        .. code-block:: python
+
+            result = client.chat("Say hello", model="gpt-4o-mini")
+            result.text, result.usage
+
+    Stream:
+        .. code-block:: python
+
+            stream = client.stream_chat("Say hello", model="gpt-4o-mini")
+            for delta in stream:
+                print(delta.text, end="")
+            stream.result.finish_reason  # "stop"
+
+    Async:
+        .. code-block:: python
+
+            result = await client.achat("Say hello", model="gpt-4o-mini")
+
+    Account:
+        .. code-block:: python
+
+            client.balance().describe()
 
     Args:
         config: A ready :class:`GatewayConfig`; or give its fields as keyword arguments
@@ -167,6 +193,80 @@ class GatewayClient:
         return (parsed, result) if include_raw else parsed
 
     # ------------------------------------------------------------------ embeddings / rerank
+
+    def embed(
+        self, texts: Sequence[str], *, model: str, **params: Any
+    ) -> EmbeddingResult:
+        """Embed a list of texts; ``.vectors`` come back in input order.
+
+        ``params``: ``dimensions``, ``encoding_format`` (``"float"`` default, ``"base64"``),
+        ``batch_size`` (default 64 or the model profile's cap), ``empty_text`` (``"error"`` or
+        ``"zeros"``), ``user``, ``extra_body``, ``timeout``, ``profile`` (capability overrides),
+        ``expected_dimension``, ``on_progress``. See :mod:`gateway_core.embeddings`.
+        """
+        from .embeddings import embed, make_embed_call
+
+        extra = self._embed_run_params(params)
+        return embed(self.transport, texts, make_embed_call(model, **params), **extra)
+
+    async def aembed(
+        self, texts: Sequence[str], *, model: str, **params: Any
+    ) -> EmbeddingResult:
+        """Async twin of :meth:`embed`: up to ``max_concurrency`` (default 4) requests at once."""
+        from .embeddings import aembed, make_embed_call
+
+        extra = self._embed_run_params(params)
+        return await aembed(self.transport, texts, make_embed_call(model, **params), **extra)
+
+    @staticmethod
+    def _embed_run_params(params: dict[str, Any]) -> dict[str, Any]:
+        """Take the per-run arguments (not part of the request settings) out of ``params``."""
+        return {key: params.pop(key) for key in ("expected_dimension", "on_progress")
+                if key in params}
+
+    def embed_query(self, text: str, *, model: str, **params: Any) -> list[float]:
+        """The vector of one text (same parameters as :meth:`embed`)."""
+        return self.embed([text], model=model, **params).vectors[0]
+
+    async def aembed_query(self, text: str, *, model: str, **params: Any) -> list[float]:
+        """Async twin of :meth:`embed_query`."""
+        return (await self.aembed([text], model=model, **params)).vectors[0]
+
+    def rerank(
+        self,
+        query: str,
+        documents: Sequence[str | Mapping[str, Any]],
+        *,
+        model: str,
+        top_n: int | None = None,
+        **params: Any,
+    ) -> RerankResult:
+        """Rank documents by relevance to ``query``; ``.hits`` best first (``index``, score).
+
+        ``params``: ``max_documents_per_request`` (default 100 or the profile's; more are split
+        and merged by score), ``return_documents``, ``max_concurrency``, ``path``
+        (``/v1/rerank``), ``extra_body``, ``timeout``, ``profile``. A gateway without rerank
+        raises :class:`~gateway_core.errors.EndpointNotSupportedError`.
+        """
+        from .rerank import make_rerank_call, rerank
+
+        call = make_rerank_call(model, top_n=top_n, **params)
+        return rerank(self.transport, query, documents, call)
+
+    async def arerank(
+        self,
+        query: str,
+        documents: Sequence[str | Mapping[str, Any]],
+        *,
+        model: str,
+        top_n: int | None = None,
+        **params: Any,
+    ) -> RerankResult:
+        """Async twin of :meth:`rerank`."""
+        from .rerank import arerank, make_rerank_call
+
+        call = make_rerank_call(model, top_n=top_n, **params)
+        return await arerank(self.transport, query, documents, call)
 
     # ------------------------------------------------------------------ images / video / tasks
 
