@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import InvalidRequestError
 from ..profiles import ModelProfile
+from .toolmedia import hoist_tool_media
 from .validate import check_messages, check_tool
 
 __all__ = [
@@ -53,6 +54,9 @@ def prepare_messages(
             # Thinking models that require it reject an assistant tool-call turn without it.
             message = {**message, "reasoning_content": ""}
         prepared.append(message if isinstance(message, dict) else dict(message))
+    if any(m.get("role") == "tool" and isinstance(m.get("content"), list) for m in prepared):
+        # tool messages carry text only on the wire: images/files a tool returned move after
+        return hoist_tool_media(prepared)
     return prepared
 
 
