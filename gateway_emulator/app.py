@@ -14,6 +14,7 @@ from . import account
 from .chat import chat_completions
 from .embeddings import embeddings
 from .envelopes import openai_error
+from .media import media_routes
 from .middleware import GatewayMiddleware
 from .rerank import rerank
 from .state import DEFAULT_KEY, EmulatorState
@@ -63,12 +64,7 @@ def _routes() -> list[BaseRoute]:
             Route(f"{prefix}/dashboard/billing/subscription", account.billing_subscription),
             Route(f"{prefix}/dashboard/billing/usage", account.billing_usage),
         ]
-    try:  # TODO(lead): make this import unconditional once gateway_emulator/media lands
-        from .media import media_routes
-    except ImportError:
-        return routes
-    routes += media_routes()
-    return routes
+    return routes + media_routes()
 
 
 def create_app(

@@ -121,7 +121,8 @@ def _model_of(request: Request, body: bytes) -> str:
             data: Any = json.loads(body)
         except ValueError:
             return ""
-        model = data.get("model") or data.get("model_name") if isinstance(data, dict) else None
+        model = (data.get("model") or data.get("model_name") or data.get("mv")
+                 if isinstance(data, dict) else None)
         return model if isinstance(model, str) else ""
     if "multipart" in content_type:
         match = _MULTIPART_MODEL.search(body)
