@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     from .chat.api import AsyncChatStream, ChatStream
     from .chat.types import ChatResult
     from .embeddings import EmbeddingResult
+    from .images import ImageResult
     from .rerank import RerankResult
+    from .tasks import TaskEngine, TaskHandle, TaskOutcome, TaskRecord, TaskResult, TaskSpec
+    from .tasks.types import TaskSnapshot
 
 __all__ = ["GatewayClient"]
 
@@ -269,6 +272,283 @@ class GatewayClient:
         return await arerank(self.transport, query, documents, call)
 
     # ------------------------------------------------------------------ images / video / tasks
+
+    @property
+    def tasks(self) -> TaskEngine:
+        """The task engine (journal + poller) for video, Midjourney, Suno and chat media.
+
+        Created on first use with the default journal (``GATEWAY_TASK_JOURNAL`` or the user's
+        cache directory); change it with :meth:`configure_tasks`.
+        """
+        engine: TaskEngine | None = getattr(self, "_task_engine", None)
+        if engine is None:
+            from .tasks import TaskEngine
+
+            engine = TaskEngine(self.transport)
+            self._task_engine = engine
+        return engine
+
+    def configure_tasks(
+        self,
+        *,
+        journal: Any = None,
+        poll: Any = None,
+        dedup_window: float | None = None,
+        submit_retries: int = 3,
+    ) -> TaskEngine:
+        """Set how tasks are journaled and polled; returns the new engine.
+
+        Args:
+            journal: A path for the SQLite journal, ``False`` for memory only (no file), a
+                :class:`~gateway_core.tasks.Journal`, or None for the default.
+            poll: :class:`~gateway_core.tasks.PollSettings` (``interval`` 2 s, ``max_interval``
+                15 s, ``timeout`` 900 s) or a :class:`~gateway_core.tasks.Poller`.
+            dedup_window: Seconds in which an identical request returns the existing task
+                (default 600; 0 turns it off).
+        """
+        from .tasks import DEFAULT_DEDUP_WINDOW, TaskEngine
+
+        window = DEFAULT_DEDUP_WINDOW if dedup_window is None else dedup_window
+        self._task_engine = TaskEngine(self.transport, journal=journal, poll=poll,
+                                       dedup_window=window, submit_retries=submit_retries)
+        return self._task_engine
+
+    def _image_protocol(self, protocol: str, model: str) -> str:
+        if protocol != "auto":
+            return protocol
+        resolved = self.tasks.resolve("auto", model, "image").name
+        return resolved if resolved in ("midjourney", "chat") else "images"
+
+    async def _aimage_protocol(self, protocol: str, model: str) -> str:
+        if protocol != "auto":
+            return protocol
+        resolved = (await self.tasks.aresolve("auto", model, "image")).name
+        return resolved if resolved in ("midjourney", "chat") else "images"
+
+    def generate_image(
+        self, prompt: str, *, model: str, n: int | None = None, size: Any = None,
+        quality: str | None = None, response_format: str | None = None,
+        protocol: str = "images", timeout: float | None = None, new: bool = False,
+        on_progress: Any = None, **extra: Any,
+    ) -> ImageResult:
+        """Generate images; ``.items`` are :class:`~gateway_core.media_items.MediaItem`\\ s.
+
+        ``protocol``: ``"images"`` (``/v1/images/generations``, default), ``"midjourney"``,
+        ``"chat"`` (an image model served through chat) or ``"auto"`` (from the model list).
+        ``extra`` keys (``aspect_ratio``, ``seed``, ``negative_prompt``, ``background``, …) are
+        sent as they are. Bad input raises :class:`~gateway_core.errors.InvalidRequestError`
+        before anything is sent; the request is never sent twice.
+        """
+        from .images import ImageCall, check_prompt, generate_image
+
+        check_prompt(prompt)
+        chosen = self._image_protocol(protocol, model)
+        if chosen != "images":
+            return self._image_task(chosen, prompt, model, size, extra, timeout, new,
+                                    on_progress)
+        call = ImageCall.make(model, n=n, size=size, quality=quality,
+                              response_format=response_format, timeout=timeout, **extra)
+        return generate_image(self.transport, prompt, call)
+
+    async def agenerate_image(
+        self, prompt: str, *, model: str, n: int | None = None, size: Any = None,
+        quality: str | None = None, response_format: str | None = None,
+        protocol: str = "images", timeout: float | None = None, new: bool = False,
+        on_progress: Any = None, **extra: Any,
+    ) -> ImageResult:
+        """Async twin of :meth:`generate_image`."""
+        from .images import ImageCall, agenerate_image, check_prompt
+
+        check_prompt(prompt)
+        chosen = await self._aimage_protocol(protocol, model)
+        if chosen != "images":
+            return await self._aimage_task(chosen, prompt, model, size, extra, timeout, new,
+                                           on_progress)
+        call = ImageCall.make(model, n=n, size=size, quality=quality,
+                              response_format=response_format, timeout=timeout, **extra)
+        return await agenerate_image(self.transport, prompt, call)
+
+    def _image_spec(self, protocol: str, prompt: str, model: str, size: Any,
+                    extra: dict[str, Any]) -> TaskSpec:
+        from .tasks.specs import make_spec
+
+        images = extra.pop("images", None) or extra.pop("image", None)
+        aspect = extra.pop("aspect_ratio", None)
+        if protocol == "midjourney" and aspect:
+            prompt = f"{prompt} --ar {aspect}"  # Midjourney takes the ratio in the prompt
+            aspect = None
+        return make_spec(kind="image", model=model, prompt=prompt, images=images, size=size,
+                         aspect_ratio=aspect, params=extra)
+
+    @staticmethod
+    def _as_image_result(snapshot: TaskSnapshot, model: str) -> ImageResult:
+        from .images import ImageResult
+
+        return ImageResult(items=[i for i in snapshot.items if i.kind == "image"] or
+                           snapshot.items, model=model, raw={"task": snapshot.raw,
+                                                             "task_id": snapshot.task_id,
+                                                             "extra": snapshot.extra})
+
+    def _image_task(self, protocol: str, prompt: str, model: str, size: Any,
+                    extra: dict[str, Any], timeout: float | None, new: bool,
+                    on_progress: Any) -> ImageResult:
+        spec = self._image_spec(protocol, prompt, model, size, extra)
+        snapshot = self.tasks.run(protocol, spec, new=new, timeout=timeout,
+                                  on_progress=on_progress)
+        return self._as_image_result(snapshot, model)
+
+    async def _aimage_task(self, protocol: str, prompt: str, model: str, size: Any,
+                           extra: dict[str, Any], timeout: float | None, new: bool,
+                           on_progress: Any) -> ImageResult:
+        spec = self._image_spec(protocol, prompt, model, size, extra)
+        snapshot = await self.tasks.arun(protocol, spec, new=new, timeout=timeout,
+                                         on_progress=on_progress)
+        return self._as_image_result(snapshot, model)
+
+    def edit_image(
+        self, prompt: str, images: Any, *, model: str, mask: Any = None, n: int | None = None,
+        size: Any = None, quality: str | None = None, response_format: str | None = None,
+        edit_format: str = "auto", timeout: float | None = None, **extra: Any,
+    ) -> ImageResult:
+        """Edit or combine images (``/v1/images/edits``).
+
+        ``images``: one or several local paths, bytes, ``data:`` URIs or http(s) URLs. Files
+        go as multipart (repeated ``image[]`` parts for several) with an optional ``mask``;
+        all-URL inputs go as JSON (``edit_format="json"`` forces JSON, with data URIs for
+        local files). Missing files and bytes that are not images fail before any request.
+        """
+        from .images import ImageCall, edit_image
+
+        call = ImageCall.make(model, n=n, size=size, quality=quality,
+                              response_format=response_format, timeout=timeout, **extra)
+        return edit_image(self.transport, prompt, images, call, mask=mask,
+                          edit_format=edit_format)  # type: ignore[arg-type]
+
+    async def aedit_image(
+        self, prompt: str, images: Any, *, model: str, mask: Any = None, n: int | None = None,
+        size: Any = None, quality: str | None = None, response_format: str | None = None,
+        edit_format: str = "auto", timeout: float | None = None, **extra: Any,
+    ) -> ImageResult:
+        """Async twin of :meth:`edit_image`."""
+        from .images import ImageCall, aedit_image
+
+        call = ImageCall.make(model, n=n, size=size, quality=quality,
+                              response_format=response_format, timeout=timeout, **extra)
+        return await aedit_image(self.transport, prompt, images, call, mask=mask,
+                                 edit_format=edit_format)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _video_spec(prompt: str, model: str, seconds: Any, size: Any, aspect_ratio: Any,
+                    images: Any, params: dict[str, Any]) -> TaskSpec:
+        from .tasks.specs import make_spec
+
+        action = params.pop("action", "")
+        return make_spec(kind="video", model=model, prompt=prompt, images=images,
+                         seconds=seconds, size=size, aspect_ratio=aspect_ratio, action=action,
+                         params=params)
+
+    def create_video(
+        self, prompt: str, *, model: str, seconds: Any = None, size: Any = None,
+        aspect_ratio: Any = None, images: Any = None, protocol: str = "auto", new: bool = False,
+        on_progress: Any = None, **params: Any,
+    ) -> TaskHandle:
+        """Start a video; returns a :class:`~gateway_core.tasks.TaskHandle` (``.result()``).
+
+        The create request is sent once (``idempotent=False``) and its task id journaled
+        before any poll, so a crash never costs a second payment (:meth:`resume_tasks`). An
+        identical request within ``dedup_window`` returns the existing task unless
+        ``new=True``. ``protocol``: ``"auto"`` (from the model's endpoint types, else
+        ``newapi-video``), ``"openai-videos"``, ``"newapi-video"``, ``"unified-video"``,
+        ``"kling"`` or ``"chat"``. ``images``: first frame / reference images. ``params``
+        (``negative_prompt``, ``resolution``, ``metadata={…}``, …) are passed through.
+        """
+        spec = self._video_spec(prompt, model, seconds, size, aspect_ratio, images, params)
+        return self.tasks.submit(protocol, spec, new=new, on_progress=on_progress)
+
+    async def acreate_video(
+        self, prompt: str, *, model: str, seconds: Any = None, size: Any = None,
+        aspect_ratio: Any = None, images: Any = None, protocol: str = "auto", new: bool = False,
+        on_progress: Any = None, **params: Any,
+    ) -> TaskHandle:
+        """Async twin of :meth:`create_video`."""
+        spec = self._video_spec(prompt, model, seconds, size, aspect_ratio, images, params)
+        return await self.tasks.asubmit(protocol, spec, new=new, on_progress=on_progress)
+
+    def create_task(
+        self, protocol: str, *, prompt: str | None = None, model: str | None = None,
+        kind: str = "video", action: str = "", images: Any = None, new: bool = False,
+        **params: Any,
+    ) -> TaskHandle:
+        """Start any task the engine knows (Midjourney ``imagine``/``blend``, Suno ``music``
+        /``lyrics``, …); ``params`` go into the body as they are."""
+        from .tasks.specs import make_spec
+
+        spec = make_spec(kind=kind, model=model, prompt=prompt, images=images,  # type: ignore[arg-type]
+                         action=action, prompt_required=False, params=params)
+        return self.tasks.submit(protocol, spec, new=new)
+
+    async def acreate_task(
+        self, protocol: str, *, prompt: str | None = None, model: str | None = None,
+        kind: str = "video", action: str = "", images: Any = None, new: bool = False,
+        **params: Any,
+    ) -> TaskHandle:
+        """Async twin of :meth:`create_task`."""
+        from .tasks.specs import make_spec
+
+        spec = make_spec(kind=kind, model=model, prompt=prompt, images=images,  # type: ignore[arg-type]
+                         action=action, prompt_required=False, params=params)
+        return await self.tasks.asubmit(protocol, spec, new=new)
+
+    def midjourney_action(self, task_id: str, custom_id: str, *, new: bool = False) -> TaskHandle:
+        """A Midjourney follow-up (upscale, variation, …) by a button's ``customId``."""
+        return self.create_task("midjourney", kind="image", action="action", new=new,
+                                taskId=task_id, customId=custom_id)
+
+    def _handle(self, task: TaskHandle | str, protocol: str | None) -> TaskHandle:
+        from .errors import InvalidRequestError
+        from .tasks import TaskHandle
+
+        if isinstance(task, TaskHandle):
+            return task
+        if not protocol or protocol == "auto":
+            raise InvalidRequestError(
+                "Waiting for a task by id needs its protocol, e.g. protocol='openai-videos'."
+            )
+        return self.tasks.attach(task, protocol)
+
+    def wait_task(
+        self, task: TaskHandle | str, *, protocol: str | None = None,
+        timeout: float | None = None, on_progress: Any = None, cancel: Any = None,
+    ) -> TaskResult:
+        """Wait for a task (a handle, or an id plus its protocol) to end; its result."""
+        return self._handle(task, protocol).result(timeout=timeout, on_progress=on_progress,
+                                                   cancel=cancel)
+
+    async def await_task(
+        self, task: TaskHandle | str, *, protocol: str | None = None,
+        timeout: float | None = None, on_progress: Any = None, cancel: Any = None,
+    ) -> TaskResult:
+        """Async twin of :meth:`wait_task`."""
+        return await self._handle(task, protocol).aresult(
+            timeout=timeout, on_progress=on_progress, cancel=cancel)
+
+    def resume_tasks(
+        self, *, timeout: float | None = None, on_progress: Any = None
+    ) -> list[TaskOutcome]:
+        """Finish the journaled tasks of this gateway that were left running (after a crash)."""
+        return self.tasks.resume(timeout=timeout, on_progress=on_progress)
+
+    async def aresume_tasks(
+        self, *, timeout: float | None = None, on_progress: Any = None
+    ) -> list[TaskOutcome]:
+        """Async twin of :meth:`resume_tasks` (tasks are awaited concurrently)."""
+        return await self.tasks.aresume(timeout=timeout, on_progress=on_progress)
+
+    def list_tasks(
+        self, *, states: Sequence[str] | None = None, limit: int = 100
+    ) -> list[TaskRecord]:
+        """This gateway's journaled tasks, newest first (``states=("running",)`` to filter)."""
+        return self.tasks.records(states=states, limit=limit)
 
     # ------------------------------------------------------------------ account (balance)
 

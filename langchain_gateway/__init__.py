@@ -15,12 +15,14 @@ if TYPE_CHECKING:
     from .chat_models import ChatGateway
     from .embeddings import GatewayEmbeddings
     from .rerank import GatewayRerank
+    from .retrievers import ContextualRerankRetriever
     from .tools import GatewayImageEditTool, GatewayImageTool, GatewayVideoTool
 
 _EXPORTS = {
     "ChatGateway": "chat_models",
     "GatewayEmbeddings": "embeddings",
     "GatewayRerank": "rerank",
+    "ContextualRerankRetriever": "retrievers",
     "GatewayImageTool": "tools",
     "GatewayImageEditTool": "tools",
     "GatewayVideoTool": "tools",
@@ -28,6 +30,7 @@ _EXPORTS = {
 
 __all__ = [
     "ChatGateway",
+    "ContextualRerankRetriever",
     "GatewayEmbeddings",
     "GatewayImageEditTool",
     "GatewayImageTool",

@@ -1,0 +1,559 @@
+"""The task engine: submit once, journal, poll to the end, deliver — sync and async.
+
+The order is what makes paid work safe:
+
+1. the request is checked (bad input raises before anything is sent);
+2. an identical request (same gateway, protocol, model, prompt, inputs and options) made within
+   ``dedup_window`` seconds returns the recorded task instead of paying again, unless
+   ``new=True``;
+3. an intent row is journaled, then the create request is sent with ``idempotent=False`` (the
+   transport never re-sends it once the body may have reached the gateway);
+4. the task id is journaled *before* the first poll; a gateway refusal deletes the intent
+   (nothing was paid), an unknowable outcome (connection lost after sending) marks it
+   ``unknown`` so an identical retry asks for ``new=True`` instead of silently paying twice;
+5. polling with backoff (:mod:`.poller`) updates the journal; a finished result is kept there,
+   so :meth:`TaskEngine.resume` after a crash polls unfinished tasks to the end, and a finished
+   one is answered from the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..catalog import ModelInfo, parse_models
+from ..errors import (
+    APIError,
+    GatewayError,
+    TaskError,
+    TransportError,
+    error_from_response,
+    find_error_in_body,
+)
+from ..media_items import MediaItem, MediaKind
+from ..transport import Response, Transport
+from .base import RetrySubmit, TaskProtocol, task_failure
+from .journal import Journal, open_journal
+from .poller import CancelToken, Poller, PollSettings, ProgressCallback
+from .registry import choose_protocol, get_protocol
+from .results import find_result_urls
+from .types import HttpCall, Submitted, TaskRecord, TaskSnapshot, TaskSpec
+
+__all__ = ["DEFAULT_DEDUP_WINDOW", "TaskEngine", "TaskHandle", "TaskOutcome"]
+
+DEFAULT_DEDUP_WINDOW = 600.0
+_UNSENT_CAUSES = ("ConnectError", "ConnectTimeout", "PoolTimeout", "ProxyError")
+
+
+@dataclass
+class TaskOutcome:
+    """What :meth:`TaskEngine.resume` did with one journaled task."""
+
+    record: TaskRecord
+    result: TaskSnapshot | None = None
+    error: GatewayError | None = None
+
+
+class TaskHandle:
+    """A submitted (or found) task. ``result()`` / ``await aresult()`` wait for it.
+
+    Attributes:
+        task_id: The gateway's id, exactly as returned.
+        protocol: The task format used.
+        reused: True when an identical earlier request was found in the journal and no new
+            task was created.
+    """
+
+    def __init__(self, engine: TaskEngine, record: TaskRecord,
+                 first: TaskSnapshot | None = None) -> None:
+        self.engine = engine
+        self.record = record
+        self._first = first
+
+    def __repr__(self) -> str:
+        reused = ", reused=True" if self.reused else ""
+        return (f"TaskHandle(task_id={self.task_id!r}, protocol={self.protocol!r}, "
+                f"state={self.record.state!r}{reused})")
+
+    @property
+    def task_id(self) -> str:
+        return self.record.task_id or ""
+
+    @property
+    def protocol(self) -> str:
+        return self.record.protocol
+
+    @property
+    def model(self) -> str | None:
+        return self.record.model
+
+    @property
+    def reused(self) -> bool:
+        return self.record.reused
+
+    def poll(self) -> TaskSnapshot:
+        """One status check (journaled)."""
+        return self.engine.poll(self.record)
+
+    async def apoll(self) -> TaskSnapshot:
+        return await self.engine.apoll(self.record)
+
+    def result(self, *, timeout: float | None = None, on_progress: ProgressCallback | None = None,
+               cancel: CancelToken | None = None) -> TaskSnapshot:
+        """Wait until the task ends; the result, or a :class:`TaskError` naming the task."""
+        first, self._first = self._first, None
+        return self.engine.wait(self.record, timeout=timeout, on_progress=on_progress,
+                                cancel=cancel, first=first)
+
+    async def aresult(self, *, timeout: float | None = None,
+                      on_progress: ProgressCallback | None = None,
+                      cancel: CancelToken | None = None) -> TaskSnapshot:
+        """Async twin of :meth:`result`; never blocks the event loop."""
+        first, self._first = self._first, None
+        return await self.engine.await_(self.record, timeout=timeout, on_progress=on_progress,
+                                        cancel=cancel, first=first)
+
+
+class TaskEngine:
+    """Runs media tasks on one gateway with a journal and a poller.
+
+    Args:
+        transport: The gateway's shared transport.
+        journal: A :class:`~.journal.Journal`, a path, ``False`` for memory only, or None for
+            ``GATEWAY_TASK_JOURNAL`` / the default cache file.
+        poll: Poll settings (interval, max_interval, factor, timeout) or a ready
+            :class:`~.poller.Poller` (tests inject one with a fake clock).
+        dedup_window: Seconds during which an identical request returns the existing task.
+        submit_retries: Re-submissions after a refusal that accepted nothing (Midjourney
+            queue full).
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        journal: Journal | str | bool | None = None,
+        poll: PollSettings | Poller | None = None,
+        dedup_window: float = DEFAULT_DEDUP_WINDOW,
+        submit_retries: int = 3,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.transport = transport
+        self.journal = open_journal(journal)
+        self.poller = poll if isinstance(poll, Poller) else Poller(poll)
+        self.dedup_window = dedup_window
+        self.submit_retries = submit_retries
+        self.gateway = transport.config.root_url
+        self._now = now
+        self._models: list[ModelInfo] | None = None
+
+    def __repr__(self) -> str:
+        return f"TaskEngine(gateway={self.gateway!r}, journal={self.journal!r})"
+
+    # ------------------------------------------------------------------ protocol choice
+
+    def _models_from(self, response: Response) -> list[ModelInfo]:
+        try:
+            return parse_models(response.json())
+        except GatewayError:
+            return []
+
+    def resolve(self, protocol: str, model: str | None, kind: str = "video") -> TaskProtocol:
+        """The protocol object; ``auto`` looks at the gateway's model list (cached)."""
+        if protocol.strip().lower() != "auto":
+            return get_protocol(protocol)
+        if self._models is None:
+            try:
+                self._models = self._models_from(
+                    self.transport.request("GET", "/v1/models", what="Listing models"))
+            except GatewayError:
+                self._models = []
+        return get_protocol(choose_protocol(model, self._models, kind))
+
+    async def aresolve(self, protocol: str, model: str | None, kind: str = "video"
+                       ) -> TaskProtocol:
+        """Async twin of :meth:`resolve`."""
+        if protocol.strip().lower() != "auto":
+            return get_protocol(protocol)
+        if self._models is None:
+            try:
+                self._models = self._models_from(
+                    await self.transport.arequest("GET", "/v1/models", what="Listing models"))
+            except GatewayError:
+                self._models = []
+        return get_protocol(choose_protocol(model, self._models, kind))
+
+    # ------------------------------------------------------------------ submitting
+
+    def _existing(self, protocol: TaskProtocol, spec: TaskSpec, new: bool
+                  ) -> tuple[str, TaskRecord | None]:
+        fingerprint = spec.fingerprint(protocol.name, self.gateway)
+        if new or self.dedup_window <= 0:
+            return fingerprint, None
+        found = self.journal.find_recent(fingerprint, self._now() - self.dedup_window)
+        if found is None:
+            return fingerprint, None
+        if found.state in ("submitting", "unknown") or not found.task_id:
+            when = time.strftime("%H:%M:%S", time.localtime(found.created_at))
+            raise TaskError(
+                f"An identical {protocol.name} request was sent at {when} and its outcome is "
+                "unknown (still in flight, or the connection or process died before the "
+                "gateway's task id arrived); it may have been paid. Check the gateway's task "
+                "log, then pass new=True to submit again.",
+                protocol=protocol.name, reason="duplicate of an unconfirmed request",
+            )
+        found.reused = True
+        return fingerprint, found
+
+    def _begin(self, protocol: TaskProtocol, spec: TaskSpec, fingerprint: str) -> TaskRecord:
+        return self.journal.begin(protocol=protocol.name, gateway=self.gateway, kind=spec.kind,
+                                  model=spec.model, fingerprint=fingerprint,
+                                  request=spec.summary())
+
+    def _send_failed(self, record: TaskRecord, error: GatewayError) -> None:
+        """Forget the intent if nothing can have been paid; else keep it as ``unknown``."""
+        cause = type(error.__cause__).__name__ if error.__cause__ else ""
+        unsent = isinstance(error, (APIError, TaskError)) or (
+            isinstance(error, TransportError) and cause in _UNSENT_CAUSES)
+        if unsent:
+            self.journal.discard(record.local_id)
+        else:
+            self.journal.mark(record.local_id, "unknown", error.message)
+
+    def _accepted(self, record: TaskRecord, submitted: Submitted) -> TaskRecord:
+        meta = {**submitted.meta, "model": record.model}
+        accepted = self.journal.submitted(record.local_id, submitted.task_id, meta)
+        if submitted.snapshot is not None:
+            self.journal.update(record.local_id, submitted.snapshot)
+        return accepted
+
+    def submit(self, protocol: str | TaskProtocol, spec: TaskSpec, *, new: bool = False,
+               on_progress: ProgressCallback | None = None) -> TaskHandle:
+        """Create the task once (or find the identical recent one) and return its handle.
+
+        Chat-format media (``one_shot`` protocols) run to the end here; ``on_progress`` sees
+        their progress lines.
+        """
+        proto = self.resolve(protocol, spec.model, spec.kind) if isinstance(protocol, str) \
+            else protocol
+        proto.validate(spec)
+        fingerprint, found = self._existing(proto, spec, new)
+        if found is not None:
+            return TaskHandle(self, found)
+        record = self._begin(proto, spec, fingerprint)
+        if proto.one_shot:
+            return self._run_one_shot(proto, spec, record, on_progress)
+        attempt = 0
+        while True:
+            call = proto.submit_call(spec)
+            try:
+                response = self._send(call)
+                submitted = proto.parse_submit(response.json(), spec)
+            except RetrySubmit as retry:
+                if attempt >= self.submit_retries:
+                    self.journal.discard(record.local_id)
+                    raise retry.error from None
+                attempt += 1
+                self.poller.pause(min(30.0, 2.0 * 2 ** attempt))
+                continue
+            except GatewayError as error:
+                self._send_failed(record, error)
+                raise
+            break
+        return TaskHandle(self, self._accepted(record, submitted), submitted.snapshot)
+
+    async def asubmit(self, protocol: str | TaskProtocol, spec: TaskSpec, *, new: bool = False,
+                      on_progress: ProgressCallback | None = None) -> TaskHandle:
+        """Async twin of :meth:`submit`."""
+        proto = (await self.aresolve(protocol, spec.model, spec.kind)
+                 if isinstance(protocol, str) else protocol)
+        proto.validate(spec)
+        fingerprint, found = await asyncio.to_thread(self._existing, proto, spec, new)
+        if found is not None:
+            return TaskHandle(self, found)
+        record = await asyncio.to_thread(self._begin, proto, spec, fingerprint)
+        if proto.one_shot:
+            return await self._arun_one_shot(proto, spec, record, on_progress)
+        attempt = 0
+        while True:
+            call = proto.submit_call(spec)
+            try:
+                response = await self._asend(call)
+                submitted = proto.parse_submit(response.json(), spec)
+            except RetrySubmit as retry:
+                if attempt >= self.submit_retries:
+                    await asyncio.to_thread(self.journal.discard, record.local_id)
+                    raise retry.error from None
+                attempt += 1
+                await self.poller.apause(min(30.0, 2.0 * 2 ** attempt))
+                continue
+            except GatewayError as error:
+                await asyncio.to_thread(self._send_failed, record, error)
+                raise
+            break
+        accepted = await asyncio.to_thread(self._accepted, record, submitted)
+        return TaskHandle(self, accepted, submitted.snapshot)
+
+    def _send(self, call: HttpCall, *, idempotent: bool = False) -> Response:
+        # A poll answer legitimately carries an ``error`` object (a failed task), so only
+        # creates let the transport treat one in a 200 as a gateway error.
+        return self.transport.request(
+            call.method, call.path, json=call.json, data=call.data, files=call.files,
+            params=call.params, headers=call.headers, idempotent=idempotent, what=call.what,
+            check_body=not idempotent,
+        )
+
+    async def _asend(self, call: HttpCall, *, idempotent: bool = False) -> Response:
+        return await self.transport.arequest(
+            call.method, call.path, json=call.json, data=call.data, files=call.files,
+            params=call.params, headers=call.headers, idempotent=idempotent, what=call.what,
+            check_body=not idempotent,
+        )
+
+    def _parse_poll(self, proto: TaskProtocol, record: TaskRecord, response: Response
+                    ) -> TaskSnapshot:
+        body = response.json()
+        snapshot = proto.parse_poll(body, record.task_id or "", record.meta)
+        if snapshot.status is None:
+            # No status at all: an error envelope in a 200 (new-api does that), not a task.
+            info = find_error_in_body(body)
+            if info is not None:
+                raise error_from_response(response.status_code, response.content,
+                                          request_id=response.request_id, info=info,
+                                          secrets=(self.transport.config.secret,),
+                                          what=f"Checking task {record.task_id}")
+        return snapshot
+
+    # ------------------------------------------------------------------ one-shot (chat)
+
+    def _one_shot_done(self, record: TaskRecord, snapshot: TaskSnapshot) -> TaskHandle:
+        task_id = snapshot.task_id or f"chat-{record.local_id}"
+        snapshot.task_id = task_id
+        accepted = self.journal.submitted(record.local_id, task_id, {"model": record.model})
+        self.journal.update(record.local_id, snapshot)
+        accepted.state, accepted.reason = snapshot.state, snapshot.reason
+        return TaskHandle(self, accepted, snapshot)
+
+    def _run_one_shot(self, proto: TaskProtocol, spec: TaskSpec, record: TaskRecord,
+                      on_progress: ProgressCallback | None) -> TaskHandle:
+        run: Callable[..., TaskSnapshot] = proto.run  # type: ignore[attr-defined]
+        try:
+            snapshot = run(self.transport, spec, on_progress)
+        except GatewayError as error:
+            self._send_failed(record, error)
+            raise
+        return self._one_shot_done(record, snapshot)
+
+    async def _arun_one_shot(self, proto: TaskProtocol, spec: TaskSpec, record: TaskRecord,
+                             on_progress: ProgressCallback | None) -> TaskHandle:
+        arun: Callable[..., Awaitable[TaskSnapshot]] = proto.arun  # type: ignore[attr-defined]
+
+        async def update(snapshot: TaskSnapshot) -> None:
+            if on_progress is not None:
+                outcome = on_progress(snapshot)
+                if asyncio.iscoroutine(outcome):
+                    await outcome
+
+        try:
+            snapshot = await arun(self.transport, spec, update)
+        except GatewayError as error:
+            await asyncio.to_thread(self._send_failed, record, error)
+            raise
+        return await asyncio.to_thread(self._one_shot_done, record, snapshot)
+
+    # ------------------------------------------------------------------ polling
+
+    def _poll_call(self, record: TaskRecord) -> tuple[TaskProtocol, HttpCall]:
+        proto = get_protocol(record.protocol)
+        if not record.task_id:
+            raise TaskError(
+                f"This {record.protocol} request has no task id (its create never confirmed); "
+                "it cannot be polled.", protocol=record.protocol, reason="no task id",
+            )
+        return proto, proto.poll_call(record.task_id, record.meta)
+
+    def _needs_content(self, snapshot: TaskSnapshot) -> bool:
+        return snapshot.state == "succeeded" and not snapshot.items
+
+    def _no_result(self, snapshot: TaskSnapshot) -> TaskError:
+        return TaskError(
+            f"Task {snapshot.task_id} ({snapshot.protocol}) succeeded but the gateway gave no "
+            "result link (looked in result_url, url, video_url, metadata.url, provider fields, "
+            "fail_reason and the /content route). Check the task on the gateway's site.",
+            task_id=snapshot.task_id, protocol=snapshot.protocol, reason="no result link",
+        )
+
+    def _content_items(self, kind: str, content_type: str, body: bytes | None, url: str
+                       ) -> list[MediaItem]:
+        media_kind: MediaKind = kind if kind in ("image", "video", "audio") else "video"  # type: ignore[assignment]
+        if body is not None:  # JSON answer carrying a link
+            try:
+                urls = find_result_urls(json.loads(body), succeeded=True)
+            except ValueError:
+                urls = []
+            return [MediaItem(media_kind, url=link) for link in urls]
+        mime = content_type.split(";", 1)[0].strip() or None
+        return [MediaItem(media_kind, url=url, mime_type=mime, needs_auth=True)]
+
+    def _fetch_content(self, proto: TaskProtocol, record: TaskRecord) -> list[MediaItem]:
+        path = proto.content_path(record.task_id or "", record.meta)
+        if path is None:
+            return []
+        with self.transport.stream("GET", path, what=f"Locating the result of {record.task_id}"
+                                   ) as response:
+            content_type = str(response.headers.get("content-type", ""))
+            body = b"".join(response.iter_bytes()) if "json" in content_type else None
+        return self._content_items(record.kind, content_type, body, self.transport.url(path))
+
+    async def _afetch_content(self, proto: TaskProtocol, record: TaskRecord) -> list[MediaItem]:
+        path = proto.content_path(record.task_id or "", record.meta)
+        if path is None:
+            return []
+        async with self.transport.astream(
+            "GET", path, what=f"Locating the result of {record.task_id}"
+        ) as response:
+            content_type = str(response.headers.get("content-type", ""))
+            body = None
+            if "json" in content_type:
+                body = b"".join([chunk async for chunk in response.aiter_bytes()])
+        return self._content_items(record.kind, content_type, body, self.transport.url(path))
+
+    def _finish(self, record: TaskRecord, snapshot: TaskSnapshot) -> TaskSnapshot:
+        self.journal.update(record.local_id, snapshot)
+        record.state, record.status, record.progress = (snapshot.state, snapshot.status,
+                                                        snapshot.progress)
+        if snapshot.state == "succeeded" and not snapshot.items:
+            raise self._no_result(snapshot)
+        return snapshot
+
+    def poll(self, record: TaskRecord) -> TaskSnapshot:
+        """Check the task once, fetch ``/content`` if it finished without a link, journal it."""
+        proto, call = self._poll_call(record)
+        snapshot = self._parse_poll(proto, record, self._send(call, idempotent=True))
+        if self._needs_content(snapshot):
+            snapshot.items = self._fetch_content(proto, record)
+        return self._finish(record, snapshot)
+
+    async def apoll(self, record: TaskRecord) -> TaskSnapshot:
+        """Async twin of :meth:`poll`."""
+        proto, call = self._poll_call(record)
+        snapshot = self._parse_poll(proto, record, await self._asend(call, idempotent=True))
+        if self._needs_content(snapshot):
+            snapshot.items = await self._afetch_content(proto, record)
+        return await asyncio.to_thread(self._finish, record, snapshot)
+
+    def _poller(self, timeout: float | None) -> Poller:
+        return self.poller if timeout is None else self.poller.with_timeout(timeout)
+
+    def _settled(self, record: TaskRecord, first: TaskSnapshot | None) -> TaskSnapshot | None:
+        """The known outcome of a finished task (raised if it failed), else None."""
+        if first is not None and first.done:
+            if first.state == "failed":
+                raise task_failure(first.task_id, first.protocol, first.reason)
+            if first.items:
+                return first
+        if record.state == "succeeded":
+            return record.snapshot()
+        if record.state == "failed":
+            raise task_failure(record.task_id, record.protocol, record.reason)
+        return None
+
+    def wait(self, record: TaskRecord, *, timeout: float | None = None,
+             on_progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+             first: TaskSnapshot | None = None) -> TaskSnapshot:
+        """Poll until the task ends (see :class:`~.poller.Poller`)."""
+        settled = self._settled(record, first)
+        if settled is not None:
+            return settled
+        self._poll_call(record)
+        return self._poller(timeout).run(
+            lambda: self.poll(record), task_id=record.task_id or "", protocol=record.protocol,
+            on_progress=on_progress, cancel=cancel, first=first,
+        )
+
+    async def await_(self, record: TaskRecord, *, timeout: float | None = None,
+                     on_progress: ProgressCallback | None = None,
+                     cancel: CancelToken | None = None,
+                     first: TaskSnapshot | None = None) -> TaskSnapshot:
+        """Async twin of :meth:`wait`."""
+        settled = self._settled(record, first)
+        if settled is not None:
+            return settled
+        self._poll_call(record)
+        return await self._poller(timeout).arun(
+            lambda: self.apoll(record), task_id=record.task_id or "", protocol=record.protocol,
+            on_progress=on_progress, cancel=cancel, first=first,
+        )
+
+    def run(self, protocol: str | TaskProtocol, spec: TaskSpec, *, new: bool = False,
+            timeout: float | None = None, on_progress: ProgressCallback | None = None,
+            cancel: CancelToken | None = None) -> TaskSnapshot:
+        """Submit and wait."""
+        handle = self.submit(protocol, spec, new=new, on_progress=on_progress)
+        return handle.result(timeout=timeout, on_progress=on_progress, cancel=cancel)
+
+    async def arun(self, protocol: str | TaskProtocol, spec: TaskSpec, *, new: bool = False,
+                   timeout: float | None = None, on_progress: ProgressCallback | None = None,
+                   cancel: CancelToken | None = None) -> TaskSnapshot:
+        """Async twin of :meth:`run`."""
+        handle = await self.asubmit(protocol, spec, new=new, on_progress=on_progress)
+        return await handle.aresult(timeout=timeout, on_progress=on_progress, cancel=cancel)
+
+    # ------------------------------------------------------------------ journal views
+
+    def find(self, task_id: str, protocol: str) -> TaskHandle | None:
+        """The journaled task with this id on this gateway."""
+        record = self.journal.find_task(self.gateway, get_protocol(protocol).name, task_id)
+        return TaskHandle(self, record) if record else None
+
+    def attach(self, task_id: str, protocol: str, *, model: str | None = None,
+               kind: str = "video", meta: dict[str, Any] | None = None) -> TaskHandle:
+        """A handle for a task created elsewhere (journaled so it can be resumed)."""
+        found = self.find(task_id, protocol)
+        if found is not None:
+            return found
+        proto = get_protocol(protocol)
+        record = self.journal.begin(protocol=proto.name, gateway=self.gateway, kind=kind,
+                                    model=model, fingerprint=f"attached:{task_id}",
+                                    request={"attached": task_id})
+        return TaskHandle(self, self.journal.submitted(record.local_id, task_id,
+                                                       {"model": model, **(meta or {})}))
+
+    def records(self, *, states: Sequence[str] | None = None, limit: int = 100) -> list[TaskRecord]:
+        """This gateway's journaled tasks, newest first."""
+        return self.journal.records(self.gateway, tuple(states) if states else None, limit)
+
+    def unfinished(self) -> list[TaskRecord]:
+        """Tasks with an id that have not ended (what :meth:`resume` picks up)."""
+        return [record for record in self.records(states=("pending", "running"), limit=1000)
+                if record.task_id and not get_protocol(record.protocol).one_shot]
+
+    def resume(self, *, timeout: float | None = None,
+               on_progress: ProgressCallback | None = None) -> list[TaskOutcome]:
+        """Poll every unfinished journaled task of this gateway to the end."""
+        outcomes = []
+        for record in self.unfinished():
+            try:
+                outcomes.append(TaskOutcome(record, result=self.wait(
+                    record, timeout=timeout, on_progress=on_progress)))
+            except GatewayError as error:
+                outcomes.append(TaskOutcome(record, error=error))
+        return outcomes
+
+    async def aresume(self, *, timeout: float | None = None,
+                      on_progress: ProgressCallback | None = None) -> list[TaskOutcome]:
+        """Async twin of :meth:`resume`: the tasks are awaited concurrently."""
+        records = await asyncio.to_thread(self.unfinished)
+
+        async def one(record: TaskRecord) -> TaskOutcome:
+            try:
+                return TaskOutcome(record, result=await self.await_(
+                    record, timeout=timeout, on_progress=on_progress))
+            except GatewayError as error:
+                return TaskOutcome(record, error=error)
+
+        return list(await asyncio.gather(*(one(record) for record in records)))
