@@ -178,14 +178,17 @@ def _map_exception(exc: httpx.HTTPError, what: str, timeout: float) -> tuple[Gat
 class StreamResponse:
     """An open streaming response. Iterate :meth:`events` (or :meth:`aevents`) once."""
 
-    __slots__ = ("_owner", "_response", "headers", "request_id", "status_code")
+    __slots__ = ("_owner", "_response", "body", "headers", "request_id", "status_code")
 
-    def __init__(self, response: httpx.Response, owner: Transport) -> None:
+    def __init__(self, response: httpx.Response, owner: Transport,
+                 body: bytes | None = None) -> None:
         self._response = response
         self._owner = owner
         self.status_code = response.status_code
         self.headers = response.headers
         self.request_id: str | None = response.headers.get(REQUEST_ID_HEADER)
+        self.body = body
+        """The whole body when the gateway answered JSON instead of a stream, else None."""
 
     def _broken(self, exc: httpx.HTTPError) -> GatewayError:
         idle = self._owner.config.stream_idle_timeout
@@ -201,7 +204,14 @@ class StreamResponse:
         return error
 
     def events(self) -> Iterator[ServerSentEvent]:
-        """Server-sent events as they arrive; a stream break raises a :class:`GatewayError`."""
+        """Server-sent events as they arrive; a stream break raises a :class:`GatewayError`.
+
+        A gateway that ignored ``stream: true`` and answered one JSON document yields it as a
+        single event, so a whole ``chat.completion`` still reaches the caller.
+        """
+        if self.body is not None:
+            yield ServerSentEvent(self.body.decode("utf-8", "replace"))
+            return
         decoder = SSEDecoder()
         try:
             for chunk in self._response.iter_bytes():
@@ -212,6 +222,9 @@ class StreamResponse:
 
     async def aevents(self) -> AsyncIterator[ServerSentEvent]:
         """Async twin of :meth:`events`."""
+        if self.body is not None:
+            yield ServerSentEvent(self.body.decode("utf-8", "replace"))
+            return
         decoder = SSEDecoder()
         try:
             async for chunk in self._response.aiter_bytes():
@@ -533,7 +546,7 @@ class Transport:
             except httpx.HTTPError as exc:
                 time.sleep(attempts.after_exception(exc))
                 continue
-            if 200 <= raw.status_code < 300:
+            if 200 <= raw.status_code < 300 and not _is_json(raw):
                 attempts.received(raw, b"")
                 try:
                     yield StreamResponse(raw, self)
@@ -541,7 +554,17 @@ class Transport:
                     raw.close()
                 return
             try:
-                failure = self._error_of(attempts.received(raw, raw.read()), what)
+                try:
+                    content = self._read_capped(raw, raw.iter_bytes(), what)
+                except httpx.HTTPError as exc:
+                    time.sleep(attempts.after_exception(exc))
+                    continue
+                received = attempts.received(raw, content)
+                failure = (self._check(received, what, check_body=True)
+                           if 200 <= raw.status_code < 300 else self._error_of(received, what))
+                if failure is None:  # a whole JSON answer instead of a stream
+                    yield StreamResponse(raw, self, body=content)
+                    return
             finally:
                 raw.close()
             time.sleep(attempts.after_failure(failure, raw.headers))
@@ -573,7 +596,7 @@ class Transport:
             except httpx.HTTPError as exc:
                 await asyncio.sleep(attempts.after_exception(exc))
                 continue
-            if 200 <= raw.status_code < 300:
+            if 200 <= raw.status_code < 300 and not _is_json(raw):
                 attempts.received(raw, b"")
                 try:
                     yield StreamResponse(raw, self)
@@ -581,13 +604,28 @@ class Transport:
                     await raw.aclose()
                 return
             try:
-                failure = self._error_of(attempts.received(raw, await raw.aread()), what)
+                try:
+                    content = await self._aread_capped(raw, what)
+                except httpx.HTTPError as exc:
+                    await asyncio.sleep(attempts.after_exception(exc))
+                    continue
+                received = attempts.received(raw, content)
+                failure = (self._check(received, what, check_body=True)
+                           if 200 <= raw.status_code < 300 else self._error_of(received, what))
+                if failure is None:  # a whole JSON answer instead of a stream
+                    yield StreamResponse(raw, self, body=content)
+                    return
             finally:
                 await raw.aclose()
             await asyncio.sleep(attempts.after_failure(failure, raw.headers))
 
     def _error_of(self, response: Response, what: str) -> GatewayError:
         return self._check(response, what, check_body=False) or self._api_error(response, what)
+
+
+def _is_json(raw: httpx.Response) -> bool:
+    """A JSON body where a stream was asked for: an error in a 200, or streaming ignored."""
+    return "json" in raw.headers.get("content-type", "")
 
 
 class _Attempts:
