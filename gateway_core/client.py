@@ -529,8 +529,10 @@ class GatewayClient:
         timeout: float | None = None, on_progress: Any = None, cancel: Any = None,
     ) -> TaskResult:
         """Async twin of :meth:`wait_task`."""
-        return await self._handle(task, protocol).aresult(
-            timeout=timeout, on_progress=on_progress, cancel=cancel)
+        import asyncio
+
+        handle = await asyncio.to_thread(self._handle, task, protocol)  # journal lookup
+        return await handle.aresult(timeout=timeout, on_progress=on_progress, cancel=cancel)
 
     def resume_tasks(
         self, *, timeout: float | None = None, on_progress: Any = None

@@ -90,6 +90,8 @@ def load_image(value: Any, what: str = "The input image") -> InputImage:
         return _checked_bytes(bytes(value), what, "image")
     if isinstance(value, os.PathLike):
         return _load_path(Path(value), what)
+    if hasattr(value, "scheme") and hasattr(value, "host"):  # pydantic / httpx URL objects
+        value = str(value)
     if not isinstance(value, str):
         raise InvalidRequestError(
             f"{what} must be a file path, bytes, a data: URI or an http(s) URL, not "

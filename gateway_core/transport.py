@@ -237,6 +237,9 @@ class StreamResponse:
 
     def iter_bytes(self) -> Iterator[bytes]:
         """The raw body, for binary downloads."""
+        if self.body is not None:
+            yield self.body
+            return
         try:
             yield from self._response.iter_bytes()
         except httpx.HTTPError as exc:
@@ -244,6 +247,9 @@ class StreamResponse:
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
         """Async twin of :meth:`iter_bytes`."""
+        if self.body is not None:
+            yield self.body
+            return
         try:
             async for chunk in self._response.aiter_bytes():
                 yield chunk

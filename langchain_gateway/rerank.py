@@ -2,7 +2,7 @@
 
 The Jina-shape request, tolerant parsing, splitting and the "no rerank endpoint" error live in
 :mod:`gateway_core.rerank`; this module adapts them to LangChain documents.
-``ContextualRerankRetriever`` composes a retriever with the reranker, like
+``langchain_gateway.retrievers.ContextualRerankRetriever`` composes a retriever with the reranker, like
 ``ContextualCompressionRetriever`` (which is no longer part of ``langchain`` 1.x).
 """
 
@@ -91,8 +91,12 @@ class GatewayRerank(BaseDocumentCompressor):
     With a retriever:
         .. code-block:: python
 
-            from langchain_gateway.rerank import ContextualRerankRetriever
+            from langchain_core.vectorstores import InMemoryVectorStore
+            from langchain_gateway import GatewayEmbeddings
+            from langchain_gateway.retrievers import ContextualRerankRetriever
 
+            vector_store = InMemoryVectorStore.from_documents(
+                docs, GatewayEmbeddings(model="text-embedding-3-small"))
             retriever = ContextualRerankRetriever(
                 base_retriever=vector_store.as_retriever(search_kwargs={"k": 20}),
                 reranker=reranker,

@@ -130,7 +130,8 @@ class GatewayLLM(FunctionCallingLLM):
 
             from llama_index.core.llms import ChatMessage
 
-            response = llm.chat([ChatMessage(role="user", content="Say hello.")])
+            messages = [ChatMessage(role="user", content="Say hello.")]
+            response = llm.chat(messages)
             response.message.content
             llm.complete("Say hello.").text  # through /v1/chat/completions
 

@@ -53,6 +53,15 @@ class GatewayRerank(BaseNodePostprocessor):
     Use in a query engine:
         .. code-block:: python
 
+            from llama_index.core import Document, VectorStoreIndex
+            from llamaindex_gateway import GatewayEmbedding, GatewayLLM
+
+            index = VectorStoreIndex.from_documents(
+                [Document(text="The warranty covers parts for two years."),
+                 Document(text="Shipping takes about a week.")],
+                embed_model=GatewayEmbedding(model_name="text-embedding-3-small"),
+            )
+            llm = GatewayLLM(model="gpt-4o-mini")
             query_engine = index.as_query_engine(
                 similarity_top_k=10, node_postprocessors=[reranker], llm=llm)
             response = query_engine.query("What does the warranty cover?")
@@ -61,6 +70,7 @@ class GatewayRerank(BaseNodePostprocessor):
     Direct:
         .. code-block:: python
 
+            nodes = index.as_retriever(similarity_top_k=10).retrieve("warranty")
             ranked = reranker.postprocess_nodes(nodes, query_str="warranty")
             ranked = await reranker.apostprocess_nodes(nodes, query_str="warranty")
     """

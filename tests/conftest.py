@@ -49,10 +49,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never pick up a developer's real gateway settings by accident."""
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never pick up a developer's real gateway settings, nor write the user's task
+    journal (``~/.cache``): each test gets a journal of its own."""
     for name in _LIVE_SETTINGS:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GATEWAY_TASK_JOURNAL", str(tmp_path / "tasks.sqlite3"))
 
 
 @dataclass(frozen=True)

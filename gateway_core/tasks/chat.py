@@ -95,11 +95,12 @@ class ChatMedia(TaskProtocol):
             return TaskSnapshot(task_id=task_id, protocol=self.name, state="succeeded",
                                 status="completed", progress=100, items=items,
                                 raw={"text": text}, model=spec.model)
-        tail = " ".join(text.strip().splitlines()[-3:])[:300]
-        lowered = tail.lower()
-        ended = f" (it ended: {tail!r})" if tail else ""
-        reason = tail if any(word in lowered for word in _FAILURE_WORDS) else (
-            f"the answer contained no {spec.kind} link{ended}")
+        lines = [line.strip().lstrip(">").strip() for line in text.strip().splitlines()]
+        lines = [line for line in lines if line]
+        failure = next((line for line in reversed(lines)
+                        if any(word in line.lower() for word in _FAILURE_WORDS)), None)
+        ended = f" (it ended: {lines[-1][:200]!r})" if lines else ""
+        reason = failure[:300] if failure else f"the answer contained no {spec.kind} link{ended}"
         return TaskSnapshot(task_id=task_id, protocol=self.name, state="failed", status="failed",
                             reason=reason, raw={"text": text}, model=spec.model)
 

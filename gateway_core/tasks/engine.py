@@ -377,7 +377,7 @@ class TaskEngine:
         return proto, proto.poll_call(record.task_id, record.meta)
 
     def _needs_content(self, snapshot: TaskSnapshot) -> bool:
-        return snapshot.state == "succeeded" and not snapshot.items
+        return snapshot.state == "succeeded" and not snapshot.has_result
 
     def _no_result(self, snapshot: TaskSnapshot) -> TaskError:
         return TaskError(
@@ -406,7 +406,11 @@ class TaskEngine:
         with self.transport.stream("GET", path, what=f"Locating the result of {record.task_id}"
                                    ) as response:
             content_type = str(response.headers.get("content-type", ""))
-            body = b"".join(response.iter_bytes()) if "json" in content_type else None
+            body = None
+            if "json" in content_type:  # the transport may already have read a JSON answer
+                body = getattr(response, "body", None)
+                if body is None:
+                    body = b"".join(response.iter_bytes())
         return self._content_items(record.kind, content_type, body, self.transport.url(path))
 
     async def _afetch_content(self, proto: TaskProtocol, record: TaskRecord) -> list[MediaItem]:
@@ -418,15 +422,17 @@ class TaskEngine:
         ) as response:
             content_type = str(response.headers.get("content-type", ""))
             body = None
-            if "json" in content_type:
-                body = b"".join([chunk async for chunk in response.aiter_bytes()])
+            if "json" in content_type:  # the transport may already have read a JSON answer
+                body = getattr(response, "body", None)
+                if body is None:
+                    body = b"".join([chunk async for chunk in response.aiter_bytes()])
         return self._content_items(record.kind, content_type, body, self.transport.url(path))
 
     def _finish(self, record: TaskRecord, snapshot: TaskSnapshot) -> TaskSnapshot:
         self.journal.update(record.local_id, snapshot)
         record.state, record.status, record.progress = (snapshot.state, snapshot.status,
                                                         snapshot.progress)
-        if snapshot.state == "succeeded" and not snapshot.items:
+        if snapshot.state == "succeeded" and not snapshot.has_result:
             raise self._no_result(snapshot)
         return snapshot
 
@@ -454,7 +460,7 @@ class TaskEngine:
         if first is not None and first.done:
             if first.state == "failed":
                 raise task_failure(first.task_id, first.protocol, first.reason)
-            if first.items:
+            if first.has_result:
                 return first
         if record.state == "succeeded":
             return record.snapshot()

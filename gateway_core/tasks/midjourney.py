@@ -122,6 +122,8 @@ class Midjourney(TaskProtocol):
         properties = node.get("properties")
         if isinstance(properties, Mapping) and properties.get("finalPrompt"):
             extra["final_prompt"] = properties["finalPrompt"]
+            if str(node.get("action", "")).upper() == "DESCRIBE":
+                extra["text"] = properties["finalPrompt"]  # describe answers with prompts
         if node.get("promptEn"):
             extra["prompt_en"] = node["promptEn"]
         items: list[MediaItem] = []

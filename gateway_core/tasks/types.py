@@ -129,6 +129,16 @@ class TaskSnapshot:
     def urls(self) -> list[str]:
         return [url for url in (item.best_url for item in self.items) if url]
 
+    @property
+    def text(self) -> str | None:
+        """A text result (Suno lyrics, a Midjourney describe), when the task made text."""
+        value = self.extra.get("lyrics") or self.extra.get("text")
+        return value if isinstance(value, str) and value else None
+
+    @property
+    def has_result(self) -> bool:
+        return bool(self.items) or self.text is not None
+
     def describe(self) -> str:
         """``"task_x (openai-videos): running, 30%"``: for logs and progress lines."""
         progress = f", {self.progress}%" if self.progress is not None else ""

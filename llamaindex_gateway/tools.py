@@ -1,0 +1,321 @@
+"""LlamaIndex tools for image and video generation through a relay gateway.
+
+:class:`GatewayMediaToolSpec` is a ``BaseToolSpec`` with ``generate_image``, ``edit_image`` and
+``generate_video`` (each with a native async twin), turned into ``FunctionTool``\\ s by
+``to_tool_list()``. The functions take only what a model should choose (prompt, size or aspect
+ratio, duration, image URLs); the requests, the task journal, polling and result links are
+:mod:`gateway_core`'s.
+
+A tool returns a :class:`MediaToolResult`: its text (what the model reads) names what was made
+and where; ``ToolOutput.raw_output`` keeps the media items, task id, model and protocol. With
+``image_blocks=True`` images come back as ``ImageBlock``\\ s next to the text, for vision
+models. Progress of a running task is emitted as the instrumentation event
+:class:`MediaTaskProgressEvent`.
+"""
+
+# No ``from __future__ import annotations``: LlamaIndex builds each tool's schema from the
+# functions' runtime annotations, which must be real types (``ImageSize``, ``AspectRatio``).
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from llama_index.core.base.llms.types import ImageBlock, TextBlock
+from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.instrumentation.events import BaseEvent
+from llama_index.core.tools.tool_spec.base import BaseToolSpec
+from pydantic import Field
+
+from gateway_core.client import GatewayClient
+from gateway_core.media_items import MediaItem
+from gateway_core.tasks import PollSettings, TaskSnapshot
+
+__all__ = ["GatewayMediaToolSpec", "MediaTaskProgressEvent", "MediaToolResult"]
+
+dispatcher = get_dispatcher(__name__)
+
+ImageSize = Literal["1024x1024", "1536x1024", "1024x1536", "1792x1024", "1024x1792", "auto"]
+AspectRatio = Literal["16:9", "9:16", "1:1", "4:3", "3:4"]
+Url = Annotated[str, Field(json_schema_extra={"format": "uri"})]
+
+
+class MediaTaskProgressEvent(BaseEvent):
+    """A media task moved (state, status or progress changed)."""
+
+    tool: str
+    task_id: str
+    protocol: str
+    state: str
+    status: str | None = None
+    progress: int | None = None
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "MediaTaskProgressEvent"
+
+
+@dataclass
+class MediaToolResult:
+    """What a media tool made. ``str()`` is the text the model reads."""
+
+    text: str
+    items: list[MediaItem]
+    model: str
+    protocol: str
+    task_id: str | None = None
+    paths: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def urls(self) -> list[str]:
+        return [url for url in (item.best_url for item in self.items) if url]
+
+
+class GatewayMediaToolSpec(BaseToolSpec):
+    """Image and video tools for LlamaIndex agents, through a relay gateway.
+
+    Setup:
+        .. code-block:: bash
+
+            pip install "ai-gateway-kit[llamaindex]"
+            export GATEWAY_BASE_URL="https://your-gateway.example.com/v1"
+            export GATEWAY_API_KEY="sk-..."
+
+    Instantiate:
+        .. code-block:: python
+
+            from llamaindex_gateway import GatewayMediaToolSpec
+
+            spec = GatewayMediaToolSpec(image_model="gpt-image-1", video_model="sora-2",
+                                        save_dir="out/media")
+            tools = spec.to_tool_list()  # generate_image, edit_image, generate_video
+
+    Call directly:
+        .. code-block:: python
+
+            result = spec.generate_image("a lighthouse at dusk, watercolour")
+            str(result)   # 'Generated 1 image with gpt-image-1:\\n1. image: …'
+            result.items[0].mime_type  # 'image/png'
+            video = await spec.agenerate_video("waves at sunset", seconds=4)
+            video.task_id, video.urls
+
+    With an agent:
+        .. code-block:: python
+
+            from llama_index.core.agent.workflow import FunctionAgent
+            from llamaindex_gateway import GatewayLLM
+
+            agent = FunctionAgent(tools=spec.to_tool_list(), llm=GatewayLLM(model="gpt-4o-mini"))
+            await agent.run("Draw a red fox, then make a short video of it running")
+
+    Paid work is never paid twice: creates are sent once, video task ids are journaled before
+    polling (``GatewayClient.resume_tasks()`` finishes them after a crash), and an identical
+    request within ``dedup_window`` seconds returns the existing task.
+
+    Args:
+        image_model / edit_model / video_model: Models as the gateway names them
+            (``edit_model`` defaults to ``image_model``).
+        base_url / api_base, api_key: The gateway and key (``GATEWAY_BASE_URL`` /
+            ``GATEWAY_API_KEY`` if not given).
+        image_protocol: ``images`` (default), ``midjourney``, ``chat`` or ``auto``.
+        video_protocol: ``auto`` (default), ``openai-videos``, ``newapi-video``,
+            ``unified-video``, ``kling`` or ``chat``.
+        task_timeout, poll_interval, max_poll_interval: How long and how often to poll.
+        task_journal: Journal path, ``False`` for memory only, None for the default.
+        save_dir: Save results there (inline images; links are downloaded) and report paths.
+        image_blocks: Return images as ``ImageBlock``\\ s too (for vision models).
+        extra_body: Provider-specific fields sent with every request.
+    """
+
+    spec_functions = [
+        ("generate_image", "agenerate_image"),
+        ("edit_image", "aedit_image"),
+        ("generate_video", "agenerate_video"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        image_model: str = "gpt-image-1",
+        video_model: str = "sora-2",
+        edit_model: str | None = None,
+        base_url: str | None = None,
+        api_base: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 300.0,
+        max_retries: int = 2,
+        image_protocol: str = "images",
+        video_protocol: str = "auto",
+        task_timeout: float = 900.0,
+        poll_interval: float = 2.0,
+        max_poll_interval: float = 15.0,
+        task_journal: str | bool | None = None,
+        dedup_window: float = 600.0,
+        save_dir: str | None = None,
+        image_blocks: bool = False,
+        extra_body: dict[str, Any] | None = None,
+        client: GatewayClient | None = None,
+    ) -> None:
+        self.image_model = image_model
+        self.edit_model = edit_model or image_model
+        self.video_model = video_model
+        self.image_protocol = image_protocol
+        self.video_protocol = video_protocol
+        self.save_dir = save_dir
+        self.image_blocks = image_blocks
+        self.extra_body = dict(extra_body or {})
+        self.task_timeout = task_timeout
+        if client is None:
+            client = GatewayClient(base_url=base_url or api_base, api_key=api_key,
+                                   timeout=timeout, max_retries=max_retries)
+        client.configure_tasks(
+            journal=task_journal, dedup_window=dedup_window,
+            poll=PollSettings(interval=poll_interval,
+                              max_interval=max(poll_interval, max_poll_interval),
+                              timeout=task_timeout),
+        )
+        self.client = client
+
+    def __repr__(self) -> str:
+        return (f"GatewayMediaToolSpec(image_model={self.image_model!r}, "
+                f"video_model={self.video_model!r}, client={self.client!r})")
+
+    # ------------------------------------------------------------------ the tools
+
+    def generate_image(self, prompt: str, size: ImageSize | None = None,
+                       aspect_ratio: AspectRatio | None = None) -> Any:
+        """Generate an image from a detailed text description (subject, style, composition).
+        Returns links to (or saved paths of) the image. size and aspect_ratio are optional."""
+        result = self.client.generate_image(prompt, **self._image_args(size, aspect_ratio))
+        return self._image_result("Generated", self.image_model, result,
+                                  self._save(result.items))
+
+    async def agenerate_image(self, prompt: str, size: ImageSize | None = None,
+                              aspect_ratio: AspectRatio | None = None) -> Any:
+        """Generate an image from a detailed text description (subject, style, composition).
+        Returns links to (or saved paths of) the image. size and aspect_ratio are optional."""
+        result = await self.client.agenerate_image(prompt,
+                                                   **self._image_args(size, aspect_ratio))
+        return self._image_result("Generated", self.image_model, result,
+                                  await self._asave(result.items))
+
+    def edit_image(self, prompt: str, image_urls: list[Url], size: ImageSize | None = None
+                   ) -> Any:
+        """Edit or combine existing images, given as http(s) URLs, following an instruction.
+        Returns links to (or saved paths of) the new image."""
+        result = self.client.edit_image(prompt, list(image_urls), model=self.edit_model,
+                                        size=None if size == "auto" else size, **self.extra_body)
+        return self._image_result("Edited", self.edit_model, result, self._save(result.items))
+
+    async def aedit_image(self, prompt: str, image_urls: list[Url],
+                          size: ImageSize | None = None) -> Any:
+        """Edit or combine existing images, given as http(s) URLs, following an instruction.
+        Returns links to (or saved paths of) the new image."""
+        result = await self.client.aedit_image(prompt, list(image_urls), model=self.edit_model,
+                                               size=None if size == "auto" else size,
+                                               **self.extra_body)
+        return self._image_result("Edited", self.edit_model, result,
+                                  await self._asave(result.items))
+
+    def generate_video(self, prompt: str, seconds: int | None = None,
+                       aspect_ratio: AspectRatio | None = None,
+                       image_url: Url | None = None) -> Any:
+        """Generate a short video from a text description (subject, motion, camera, style),
+        optionally starting from an image URL. Takes minutes; returns a link to the video."""
+        handle = self.client.create_video(prompt, on_progress=self._report,
+                                          **self._video_args(seconds, aspect_ratio, image_url))
+        result = handle.result(on_progress=self._report)
+        return self._video_result(result, self._save(result.items), handle.reused)
+
+    async def agenerate_video(self, prompt: str, seconds: int | None = None,
+                              aspect_ratio: AspectRatio | None = None,
+                              image_url: Url | None = None) -> Any:
+        """Generate a short video from a text description (subject, motion, camera, style),
+        optionally starting from an image URL. Takes minutes; returns a link to the video."""
+        handle = await self.client.acreate_video(
+            prompt, on_progress=self._report, **self._video_args(seconds, aspect_ratio, image_url))
+        result = await handle.aresult(on_progress=self._report)
+        return self._video_result(result, await self._asave(result.items), handle.reused)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _image_args(self, size: str | None, aspect_ratio: str | None) -> dict[str, Any]:
+        extra = dict(self.extra_body)
+        if aspect_ratio:
+            extra["aspect_ratio"] = aspect_ratio
+        return {"model": self.image_model, "size": None if size == "auto" else size,
+                "protocol": self.image_protocol, **extra}
+
+    def _video_args(self, seconds: int | None, aspect_ratio: str | None,
+                    image_url: str | None) -> dict[str, Any]:
+        return {"model": self.video_model, "seconds": seconds, "aspect_ratio": aspect_ratio,
+                "images": image_url, "protocol": self.video_protocol, **self.extra_body}
+
+    def _report(self, snapshot: TaskSnapshot) -> None:
+        dispatcher.event(MediaTaskProgressEvent(
+            tool="generate_video", task_id=snapshot.task_id, protocol=snapshot.protocol,
+            state=snapshot.state, status=snapshot.status, progress=snapshot.progress,
+        ))
+
+    def _save(self, items: Sequence[MediaItem]) -> list[Path | None]:
+        if not self.save_dir:
+            return [None] * len(items)
+        return [item.save(self.save_dir, transport=self.client.transport, download=True)
+                for item in items]
+
+    async def _asave(self, items: Sequence[MediaItem]) -> list[Path | None]:
+        if not self.save_dir:
+            return [None] * len(items)
+        return [await item.asave(self.save_dir, transport=self.client.transport, download=True)
+                for item in items]
+
+    @staticmethod
+    def _lines(headline: str, items: Sequence[MediaItem], paths: Sequence[Path | None]) -> str:
+        lines = [headline]
+        for number, (item, path) in enumerate(zip(items, paths, strict=True), 1):
+            where = item.best_url
+            if where and item.needs_auth:
+                where += " (on the gateway; needs the API key to download)"
+            if not where:
+                where = f"inline {item.mime_type or item.kind} ({len(item.data or b'') // 1024} KB)"
+            saved = f" — saved to {path}" if path else ""
+            lines.append(f"{number}. {item.kind}: {where}{saved}")
+        return "\n".join(lines)
+
+    def _output(self, result: MediaToolResult) -> Any:
+        if not self.image_blocks:
+            return result
+        blocks: list[Any] = [TextBlock(text=result.text)]
+        for item in result.items:
+            if item.kind != "image":
+                continue
+            if item.has_data:
+                blocks.append(ImageBlock(image=item.data, image_mimetype=item.mime_type))
+            elif item.best_url and not item.needs_auth:
+                blocks.append(ImageBlock(url=item.best_url))
+        return blocks
+
+    def _image_result(self, verb: str, model: str, result: Any,
+                      paths: Sequence[Path | None]) -> Any:
+        count = len(result.items)
+        headline = f"{verb} {count} image{'s' if count != 1 else ''} with {model}:"
+        raw = result.raw if isinstance(result.raw, dict) else {}
+        return self._output(MediaToolResult(
+            text=self._lines(headline, result.items, paths), items=list(result.items),
+            model=model, protocol=self.image_protocol, task_id=raw.get("task_id"),
+            paths=[str(p) for p in paths if p], extra=dict(raw.get("extra") or {}),
+        ))
+
+    def _video_result(self, result: TaskSnapshot, paths: Sequence[Path | None],
+                      reused: bool) -> Any:
+        headline = (f"Video ready (task {result.task_id}, {result.protocol}, "
+                    f"{self.video_model}):")
+        return self._output(MediaToolResult(
+            text=self._lines(headline, result.items, paths), items=list(result.items),
+            model=self.video_model, protocol=result.protocol, task_id=result.task_id,
+            paths=[str(p) for p in paths if p], extra={"reused": reused},
+        ))
+
