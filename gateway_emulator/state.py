@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-DEFAULT_KEY = "sk-emulator"
+DEFAULT_KEY = "sk-emulator-local"
 
 
 def bare_key(key: str) -> str:

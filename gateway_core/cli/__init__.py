@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     emulator = sub.add_parser("emulator", help="start the bundled local emulator gateway")
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int, default=0)
-    emulator.add_argument("--keys", default="sk-emulator")
+    emulator.add_argument("--keys", default="sk-emulator-local")
     emulator.add_argument("--time-scale", default="1.0",
                           help="multiplies media task durations (default: %(default)s)")
     emulator.set_defaults(handler=None)

@@ -880,7 +880,7 @@ def test_wiring_in_the_full_app() -> None:
     from gateway_emulator.app import create_app
 
     with TestClient(create_app(time_scale=0.0)) as client:
-        auth = {"Authorization": "Bearer sk-emulator"}
+        auth = {"Authorization": "Bearer sk-emulator-local"}
         assert client.post("/v1/videos", json={"model": "sora-2", "prompt": "x"}
                            ).status_code == 401
         created = client.post("/v1/videos", json={"model": "sora-2", "prompt": "x"},
@@ -897,7 +897,7 @@ def test_wiring_in_the_full_app() -> None:
         assert len(creates) == 1
         assert creates[0]["model"] == "sora-2"
         mj = client.post("/mj/submit/imagine", json={"prompt": "x"},
-                         headers={"mj-api-secret": "sk-emulator"}).json()
+                         headers={"mj-api-secret": "sk-emulator-local"}).json()
         assert mj["code"] == 1
         assert client.get(f"/mj/image/{mj['result']}").status_code == 200  # no auth
         chat = client.post("/v1/chat/completions", headers=auth,

@@ -85,3 +85,78 @@ def test_debug_shows_the_traceback_but_not_the_key(gateway: Any) -> None:
     assert result.returncode != 0
     assert "Traceback" in result.stderr
     assert wrong not in result.stderr + result.stdout
+
+
+# ---------------------------------------------------------------- media commands
+
+
+def media_env(gateway: Any, journal: Any) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env.update(GATEWAY_BASE_URL=gateway.base_url, GATEWAY_API_KEY=gateway.api_key,
+               GATEWAY_TASK_JOURNAL=str(journal))
+    return env
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gateway_core", *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_image_prints_links_and_saves_with_out(gateway: Any, tmp_path: Any) -> None:
+    env = media_env(gateway, tmp_path / "journal.sqlite3")
+    inline = cli(env, "image", "a red fox")  # gpt-image-1 answers base64 only
+    assert inline.returncode == 0, inline.stderr
+    assert "pass --out DIR" in inline.stdout
+    saved = cli(env, "image", "a red fox", "--out", str(tmp_path / "out"), "--json")
+    assert saved.returncode == 0, saved.stderr
+    path = json.loads(saved.stdout)["items"][0]["path"]
+    assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_video_with_progress_saves_the_file_and_is_journaled(gateway: Any, tmp_path: Any) -> None:
+    env = media_env(gateway, tmp_path / "journal.sqlite3")
+    result = cli(env, "video", "a cat surfing", "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert "%" in result.stderr  # progress lines
+    saved = result.stdout.strip().split("video: ", 1)[1]
+    assert open(saved, "rb").read(12)[4:8] == b"ftyp"
+    listed = json.loads(cli(env, "tasks", "list", "--json").stdout)
+    assert [t["state"] for t in listed] == ["succeeded"]
+
+
+def test_a_failed_video_is_one_line_naming_the_task(gateway: Any, tmp_path: Any) -> None:
+    env = media_env(gateway, tmp_path / "journal.sqlite3")
+    result = cli(env, "video", "anything", "--model", f"{gateway.video_model}+fail",
+                 "--protocol", "newapi-video", "--quiet")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("gateway-kit: ")
+    assert "task_" in lines[-1]
+    assert "Traceback" not in result.stderr
+
+
+def test_interrupted_video_is_resumed_without_paying_twice(
+    emulator: Any, gateway: Any, tmp_path: Any
+) -> None:
+    import signal
+
+    emulator.reset()  # the request log then holds this test's requests only
+    env = media_env(gateway, tmp_path / "journal.sqlite3")
+    prompt = f"resume me {tmp_path.name}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway_core", "video", prompt, "--model",
+         f"{gateway.video_model}+slow", "--protocol", "openai-videos"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    first = process.stderr.readline()  # "task task_… (openai-videos)": submitted and journaled
+    task_id = first.split()[1]
+    process.send_signal(signal.SIGINT)
+    _, rest = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert f"gateway-kit tasks resume {task_id}" in rest
+    resumed = cli(env, "tasks", "resume", task_id, "--json", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["state"] == "succeeded"
+    creates = [r for r in emulator.requests("/v1/videos")
+               if r["model"] == f"{gateway.video_model}+slow" and r["method"] == "POST"]
+    assert len(creates) == 1
