@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -110,7 +111,7 @@ def test_image_prints_links_and_saves_with_out(gateway: Any, tmp_path: Any) -> N
     saved = cli(env, "image", "a red fox", "--out", str(tmp_path / "out"), "--json")
     assert saved.returncode == 0, saved.stderr
     path = json.loads(saved.stdout)["items"][0]["path"]
-    assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_video_with_progress_saves_the_file_and_is_journaled(gateway: Any, tmp_path: Any) -> None:
@@ -119,7 +120,7 @@ def test_video_with_progress_saves_the_file_and_is_journaled(gateway: Any, tmp_p
     assert result.returncode == 0, result.stderr
     assert "%" in result.stderr  # progress lines
     saved = result.stdout.strip().split("video: ", 1)[1]
-    assert open(saved, "rb").read(12)[4:8] == b"ftyp"
+    assert Path(saved).read_bytes()[4:8] == b"ftyp"
     listed = json.loads(cli(env, "tasks", "list", "--json").stdout)
     assert [t["state"] for t in listed] == ["succeeded"]
 
