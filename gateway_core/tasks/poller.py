@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import GatewayError, InvalidRequestError, TaskError, TaskTimeoutError
+from ..errors import APIError, GatewayError, InvalidRequestError, TaskError, TaskTimeoutError
 from .base import task_failure
 from .types import TaskSnapshot
 
@@ -149,7 +149,10 @@ class Poller:
         if isinstance(error, TaskError):
             raise error
         failures += 1
-        if not error.retryable or failures > self.settings.max_poll_errors:
+        # An error body in an HTTP 200 while polling is an upstream hiccup (new-api relays the
+        # provider's answer): the task itself is unaffected, so it counts as transient here.
+        transient = error.retryable or (isinstance(error, APIError) and error.status_code == 200)
+        if not transient or failures > self.settings.max_poll_errors:
             raise TaskError(
                 f"Polling task {task_id} ({protocol}) failed: {error.message} The task may "
                 "still finish: resume it later with the same task id.",
