@@ -1,9 +1,8 @@
 """GatewayRerank: a LangChain document compressor over a relay gateway's ``/v1/rerank``.
 
 The Jina-shape request, tolerant parsing, splitting and the "no rerank endpoint" error live in
-:mod:`gateway_core.rerank`; this module adapts them to LangChain documents.
-``langchain_gateway.retrievers.ContextualRerankRetriever`` composes a retriever with the reranker, like
-``ContextualCompressionRetriever`` (which is no longer part of ``langchain`` 1.x).
+:mod:`gateway_core.rerank`; this module adapts them to LangChain documents. To rerank what a
+retriever found, see :class:`langchain_gateway.retrievers.ContextualRerankRetriever`.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.standard.chat_standard_support import TARGET
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "standard"

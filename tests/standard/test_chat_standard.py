@@ -93,6 +93,15 @@ class TestChatGatewayIntegration(ChatModelIntegrationTests):
         return self._profile.pdf_input
 
     @property
+    def supports_image_tool_message(self) -> bool:
+        # images a tool returns are moved into a user turn by the core (tool turns are text)
+        return self._profile.vision
+
+    @property
+    def supports_pdf_tool_message(self) -> bool:
+        return self._profile.pdf_input
+
+    @property
     def supports_audio_inputs(self) -> bool:
         return self._profile.audio_input
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.unit.chat_streams import chunk, sse
 
 from gateway_core.chat import (
     LearnedRejections,
@@ -30,6 +29,7 @@ from gateway_core.errors import (
     error_from_response,
 )
 from gateway_core.transport import Transport
+from tests.unit.chat_streams import chunk, sse
 
 Handler = Callable[[dict[str, Any]], httpx.Response]
 SCHEMA = {"title": "Joke", "type": "object", "properties": {"setup": {"type": "string"}},

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.unit.chat_streams import chunk, sse, usage_chunk
 from langchain_core.exceptions import ModelInvalidRequestError, ModelRateLimitError
 from langchain_core.load import dumpd, dumps
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -19,6 +18,7 @@ from typing_extensions import TypedDict
 
 from gateway_core.errors import IncompleteStreamError, RateLimitError
 from langchain_gateway import ChatGateway
+from tests.unit.chat_streams import chunk, sse, usage_chunk
 
 
 class Mock:

@@ -12,12 +12,12 @@ import json
 from typing import Any
 
 import pytest
-from tests.unit.chat_streams import chunk, joined, run, splits, sse, summary, usage_chunk
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway_core.chat import StreamAccumulator
 from gateway_core.errors import APIError, IncompleteStreamError, RateLimitError
+from tests.unit.chat_streams import chunk, joined, run, splits, sse, summary, usage_chunk
 
 TOOL_ADD = {"index": 0, "id": "call_1", "type": "function",
             "function": {"name": "add", "arguments": ""}}
