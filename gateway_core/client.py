@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from .catalog import ModelInfo, parse_models
 from .config import GatewayConfig
 from .profiles import ModelProfile, resolve_profile
-from .transport import Transport, get_transport
 
 if TYPE_CHECKING:
     from .account import Balance
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from .rerank import RerankResult
     from .tasks import TaskEngine, TaskHandle, TaskOutcome, TaskRecord, TaskResult, TaskSpec
     from .tasks.types import TaskSnapshot
+    from .transport import Transport
 
 __all__ = ["GatewayClient"]
 
@@ -78,6 +78,8 @@ class GatewayClient:
         elif settings:
             config = config.replace(**settings)
         self.config = config
+        from .transport import get_transport  # httpx loads with the first client, not on import
+
         self.transport: Transport = get_transport(config)
 
     def __repr__(self) -> str:

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import GatewayError, TransportError
 from ..profiles import ModelProfile, resolve_profile
-from ..transport import Transport
 from .learned import LEARNED, LearnedRejections
 from .request import build_request
 from .response import parse_choices, parse_completion
@@ -31,6 +30,7 @@ from .types import ChatDelta, ChatResult, MediaKind
 from .validate import check_model
 
 if TYPE_CHECKING:
+    from ..transport import Transport
     from .structured import StructuredSpec
 
 __all__ = [
