@@ -29,7 +29,7 @@ $(DEV_STAMP): pyproject.toml | $(PY)
 	@touch $@ $(DEMO_STAMP)
 
 $(DEMO_STAMP): pyproject.toml | $(PY)
-	$(PIP) install --quiet -e '.[all]'
+	$(PIP) install --quiet -e '.[examples]'
 	@touch $@
 
 demo: $(DEMO_STAMP)
@@ -56,8 +56,10 @@ typecheck: $(DEV_STAMP)
 emulator: $(DEMO_STAMP)
 	$(PY) -m gateway_emulator
 
-bench: $(DEV_STAMP)
-	$(PY) benchmarks/run.py
+# Not part of `make test`. Needs only python3 (stdlib); it creates benchmarks/.venv-peers and
+# installs nginx if missing. Smoke run: make bench BENCH_ARGS=--quick
+bench:
+	$(PYTHON) benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
