@@ -168,11 +168,12 @@ def video_command(client: GatewayClient, args: argparse.Namespace) -> int:
     handle = client.create_video(args.prompt, model=args.model, protocol=args.protocol,
                                  seconds=args.seconds, size=args.size, images=args.image,
                                  new=args.new)
-    if not args.json:
-        reused = " (an identical recent task, not paid again)" if handle.reused else ""
-        print(f"task {handle.task_id} ({handle.protocol}){reused}", file=sys.stderr)
     progress = Progress(f"video {handle.task_id}", args.quiet)
-    try:
+    try:  # from here on the task exists: an interrupt must say how to get it back
+        if not args.json:
+            reused = " (an identical recent task, not paid again)" if handle.reused else ""
+            print(f"task {handle.task_id} ({handle.protocol}){reused}", file=sys.stderr,
+                  flush=True)
         snapshot = handle.result(timeout=args.wait, on_progress=progress)
     except KeyboardInterrupt:
         progress.close()
