@@ -35,9 +35,6 @@ from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
 from gateway_core import errors as gerrors
-from gateway_core.chat import api as chat_api
-from gateway_core.chat.request import normalize_tool_choice
-from gateway_core.client import GatewayClient
 from gateway_core.errors import GatewayError, IncompleteStreamError
 from gateway_core.profiles import ModelProfile, resolve_profile
 
@@ -50,7 +47,9 @@ from ._messages import (
 )
 
 if TYPE_CHECKING:
+    from gateway_core.chat import api as chat_api
     from gateway_core.chat.structured import StructuredSpec
+    from gateway_core.client import GatewayClient
 
 __all__ = ["ChatGateway"]
 
@@ -340,15 +339,8 @@ class ChatGateway(BaseChatModel):
         """The framework-free client (built on first use; equal settings share a transport)."""
         client = self._gateway
         if client is None:
-            client = GatewayClient(
-                base_url=self.base_url,
-                api_key=self.api_key.get_secret_value() if self.api_key else None,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-                stream_idle_timeout=self.stream_idle_timeout,
-                headers=self.default_headers,
-                proxy=self.proxy,
-            )
+            from gateway_core.client import GatewayClient  # on first use
+            client = GatewayClient.from_fields(self)
             self._gateway = client
         return client
 
@@ -374,6 +366,7 @@ class ChatGateway(BaseChatModel):
             from gateway_core.chat.structured import StructuredSpec
 
             structured = StructuredSpec.coerce(structured)
+        from gateway_core.chat import api as chat_api  # on first use
         call = chat_api.make_call(
             model,
             profile=self.gateway_profile(model),
@@ -396,6 +389,7 @@ class ChatGateway(BaseChatModel):
     ) -> ChatResult:
         model, call = self._prepare(stop, kwargs)
         try:
+            from gateway_core.chat import api as chat_api  # on first use
             results = chat_api.complete_all(self.client.transport, format_messages(messages),
                                             call)
         except GatewayError as error:
@@ -411,6 +405,7 @@ class ChatGateway(BaseChatModel):
     ) -> ChatResult:
         model, call = self._prepare(stop, kwargs)
         try:
+            from gateway_core.chat import api as chat_api  # on first use
             results = await chat_api.acomplete_all(self.client.transport,
                                                    format_messages(messages), call)
         except GatewayError as error:
@@ -425,6 +420,7 @@ class ChatGateway(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         model, call = self._prepare(stop, kwargs)
+        from gateway_core.chat import api as chat_api  # on first use
         stream = chat_api.ChatStream(self.client.transport, format_messages(messages), call)
         generation = ChatGenerationChunk
         to_chunk = delta_to_chunk
@@ -444,6 +440,7 @@ class ChatGateway(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         model, call = self._prepare(stop, kwargs)
+        from gateway_core.chat import api as chat_api  # on first use
         stream = chat_api.AsyncChatStream(self.client.transport, format_messages(messages),
                                           call)
         generation = ChatGenerationChunk
@@ -499,6 +496,7 @@ class ChatGateway(BaseChatModel):
         from langchain_core.utils.function_calling import convert_to_openai_tool
 
         formatted = [convert_to_openai_tool(tool, strict=strict) for tool in tools]
+        from gateway_core.chat.request import normalize_tool_choice  # on first use
         choice = normalize_tool_choice(tool_choice, formatted) if tool_choice is not None else None
         if choice is not None:
             kwargs["tool_choice"] = choice

@@ -136,12 +136,7 @@ class _GatewayMediaTool(BaseTool):
     def client(self) -> GatewayClient:
         """The framework-free client (built on first use, task engine configured)."""
         if self._gateway is None:
-            client = GatewayClient(
-                base_url=self.base_url,
-                api_key=self.api_key.get_secret_value() if self.api_key else None,
-                timeout=self.timeout, max_retries=self.max_retries,
-                headers=self.default_headers, proxy=self.proxy,
-            )
+            client = GatewayClient.from_fields(self)
             poll = PollSettings(interval=self.poll_interval,
                                 max_interval=max(self.poll_interval, self.max_poll_interval),
                                 timeout=self.task_timeout)

@@ -127,14 +127,7 @@ class GatewayEmbedding(BaseEmbedding):
     def client(self) -> GatewayClient:
         """The framework-free client (built on first use; equal settings share a transport)."""
         if self._gateway is None:
-            self._gateway = GatewayClient(
-                base_url=self.base_url,
-                api_key=self.api_key.get_secret_value() if self.api_key else None,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-                headers=self.default_headers,
-                proxy=self.proxy,
-            )
+            self._gateway = GatewayClient.from_fields(self)
         return self._gateway
 
     def _call(self, count: int) -> EmbedCall:

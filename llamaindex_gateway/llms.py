@@ -301,15 +301,7 @@ class GatewayLLM(FunctionCallingLLM):
         if client is None:
             from gateway_core.client import GatewayClient  # httpx loads on first use
 
-            client = GatewayClient(
-                base_url=self.api_base,
-                api_key=self.api_key.get_secret_value() if self.api_key else None,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-                stream_idle_timeout=self.stream_idle_timeout,
-                headers=self.default_headers,
-                proxy=self.proxy,
-            )
+            client = GatewayClient.from_fields(self)
             self._client = client
         return client
 
