@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from .account import Balance
     from .catalog import ModelInfo
+    from .chat.types import ChatResult
     from .client import GatewayClient
     from .config import GatewayConfig, Secret
+    from .embeddings import EmbeddingResult
     from .errors import (
         APIError,
         AuthenticationError,
@@ -38,11 +41,19 @@ if TYPE_CHECKING:
         TransportError,
         UnsupportedParameterError,
     )
+    from .images import ImageResult
+    from .media_items import MediaItem
     from .profiles import ModelProfile, resolve_profile
+    from .rerank import RerankResult
+    from .tasks import PollSettings, TaskCancelledError, TaskHandle, TaskSnapshot
 
 # Loaded on first use: ``import gateway_core`` stays cheap (httpx is imported with the client).
 _EXPORTS = {"ModelInfo": "catalog", "GatewayClient": "client", "GatewayConfig": "config",
-            "Secret": "config", "ModelProfile": "profiles", "resolve_profile": "profiles"}
+            "Secret": "config", "ModelProfile": "profiles", "resolve_profile": "profiles",
+            "Balance": "account", "ChatResult": "chat.types", "EmbeddingResult": "embeddings",
+            "ImageResult": "images", "MediaItem": "media_items", "RerankResult": "rerank",
+            "PollSettings": "tasks", "TaskCancelledError": "tasks", "TaskHandle": "tasks",
+            "TaskSnapshot": "tasks"}
 
 
 def __getattr__(name: str) -> Any:
@@ -62,30 +73,40 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "Balance",
+    "ChatResult",
     "ConfigurationError",
     "ContentPolicyError",
     "ContextWindowExceededError",
+    "EmbeddingResult",
     "EndpointNotSupportedError",
     "GatewayClient",
     "GatewayConfig",
     "GatewayConnectionError",
     "GatewayError",
     "GatewayTimeoutError",
+    "ImageResult",
     "IncompleteStreamError",
     "InvalidRequestError",
+    "MediaItem",
     "ModelInfo",
     "ModelNotAvailableError",
     "ModelProfile",
     "NotFoundError",
     "PermissionDeniedError",
+    "PollSettings",
     "QuotaExceededError",
     "RateLimitError",
     "RequestTooLargeError",
+    "RerankResult",
     "ResponseFormatError",
     "Secret",
     "ServerError",
     "StreamError",
+    "TaskCancelledError",
     "TaskError",
+    "TaskHandle",
+    "TaskSnapshot",
     "TaskTimeoutError",
     "TransportError",
     "UnsupportedParameterError",

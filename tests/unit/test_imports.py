@@ -34,3 +34,13 @@ def test_emulator_is_independent_of_the_client() -> None:
 def test_adapters_do_not_load_each_other(package: str, forbidden: str) -> None:
     modules = loaded_after(f"import {package}")
     assert not [m for m in modules if m.startswith(forbidden) and m != "langchain_protocol"]
+
+
+def test_every_public_name_resolves() -> None:
+    import gateway_core
+    import langchain_gateway
+    import llamaindex_gateway
+
+    for package in (gateway_core, langchain_gateway, llamaindex_gateway):
+        for name in package.__all__:
+            assert getattr(package, name) is not None, f"{package.__name__}.{name}"
