@@ -216,7 +216,13 @@ def _gateway(transport: Transport) -> str:
 
 def _post(transport: Transport, body: Mapping[str, Any], call: ChatCall) -> Any:
     return transport.request("POST", PATH, json=body, timeout=call.timeout,
-                             what="Chat completion")
+                             idempotent=_idempotent(call), what="Chat completion")
+
+
+def _idempotent(call: ChatCall) -> bool:
+    """A chat call to an image/video model starts paid generation: never sent twice once its
+    body may have reached the gateway (plain chat is safe to resend)."""
+    return call.media_kind is None
 
 
 def complete_all(
@@ -265,6 +271,7 @@ async def acomplete_all(
         body = plan.body(stream=False)
         try:
             response = await transport.arequest("POST", PATH, json=body, timeout=call.timeout,
+                                                idempotent=_idempotent(call),
                                                 what="Chat completion")
         except GatewayError as error:
             if plan.recover(error, body):
@@ -284,6 +291,7 @@ async def acomplete(
         body = plan.body(stream=False)
         try:
             response = await transport.arequest("POST", PATH, json=body, timeout=call.timeout,
+                                                idempotent=_idempotent(call),
                                                 what="Chat completion")
         except GatewayError as error:
             if plan.recover(error, body):
@@ -335,7 +343,8 @@ class ChatStream:
             body = plan.body(stream=True)
             opened = False
             try:
-                with transport.stream("POST", PATH, json=body, what="Chat stream") as response:
+                with transport.stream("POST", PATH, json=body, what="Chat stream",
+                                      idempotent=_idempotent(self.call)) as response:
                     opened = True
                     accumulator = self._accumulator(response.request_id)
                     feed = accumulator.feed
@@ -386,7 +395,7 @@ class AsyncChatStream:
             opened = False
             try:
                 async with transport.astream(
-                    "POST", PATH, json=body, what="Chat stream"
+                    "POST", PATH, json=body, what="Chat stream", idempotent=_idempotent(self.call)
                 ) as response:
                     opened = True
                     self.request_id = response.request_id

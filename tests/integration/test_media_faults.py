@@ -105,3 +105,15 @@ def test_persistent_poll_failures_give_up_with_the_task_id(gateway: Any,
     # bounded: (max_poll_errors + 1) failed polls, each tried 1 + max_retries times
     assert len(polls) == (PollSettings().max_poll_errors + 1) * 2
     assert creates(gateway, scenario) == 1
+
+
+@pytest.mark.parametrize("step", ["502-html", "reset"])
+def test_chat_format_media_is_not_resent_either(gateway: Any, tmp_path: Path,
+                                                step: str) -> None:
+    # sora-2 through /v1/chat/completions is paid generation too: unlike plain chat, a failure
+    # after the body went out is raised, not retried.
+    client, scenario = scripted_client(gateway, tmp_path, f"{step},ok")
+    with pytest.raises(e.GatewayError):
+        client.create_video(f"chat media {step}", model=gateway.video_model, protocol="chat")
+    chats = [r for r in requests_of(gateway, scenario) if r["path"] == "/v1/chat/completions"]
+    assert len(chats) == 1
