@@ -87,25 +87,11 @@ class GatewayClient:
 
     @classmethod
     def from_fields(cls, owner: Any, **overrides: Any) -> GatewayClient:
-        """The client for an adapter object's connection fields, read by name.
+        """The client for an adapter object's connection fields (see
+        :func:`~gateway_core.config.config_from_fields`)."""
+        from .config import config_from_fields
 
-        ``base_url`` (or ``api_base``), ``api_key`` (a str or a pydantic ``SecretStr``),
-        ``timeout``, ``max_retries``, ``stream_idle_timeout``, ``default_headers`` and ``proxy``;
-        missing or None fields fall back to the config defaults and environment.
-        """
-        key = getattr(owner, "api_key", None)
-        if key is not None and hasattr(key, "get_secret_value"):
-            key = key.get_secret_value()
-        settings = {
-            "base_url": getattr(owner, "base_url", None) or getattr(owner, "api_base", None),
-            "api_key": key or None,
-            "timeout": getattr(owner, "timeout", None),
-            "max_retries": getattr(owner, "max_retries", None),
-            "stream_idle_timeout": getattr(owner, "stream_idle_timeout", None),
-            "headers": getattr(owner, "default_headers", None),
-            "proxy": getattr(owner, "proxy", None),
-        }
-        return cls(**{**settings, **overrides})
+        return cls(config_from_fields(owner, **overrides))
 
     def profile(self, model: str, overrides: Any = None) -> ModelProfile:
         """The capability profile used for ``model`` (with optional user overrides)."""

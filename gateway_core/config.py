@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
 
-__all__ = ["ENV_API_KEY", "ENV_BASE_URL", "GatewayConfig", "Secret", "is_loopback_host"]
+__all__ = ["ENV_API_KEY", "ENV_BASE_URL", "GatewayConfig", "Secret", "config_from_fields",
+           "is_loopback_host"]
 
 ENV_BASE_URL = "GATEWAY_BASE_URL"
 ENV_API_KEY = "GATEWAY_API_KEY"
@@ -225,3 +226,27 @@ class GatewayConfig:
             f"GatewayConfig(base_url={self.base_url!r}, api_key=Secret('**********'), "
             f"timeout={self.timeout}, max_retries={self.max_retries})"
         )
+
+
+def config_from_fields(owner: Any, **overrides: Any) -> GatewayConfig:
+    """The config of an adapter object's connection fields, read by name.
+
+    ``base_url`` (or ``api_base``), ``api_key`` (a str or a pydantic ``SecretStr``), ``timeout``,
+    ``max_retries``, ``stream_idle_timeout``, ``default_headers`` and ``proxy``; missing or None
+    fields fall back to the defaults and the environment. Adapters call it when they are built,
+    so a missing key or a bad URL is reported at construction, not at the first call.
+    """
+    key = getattr(owner, "api_key", None)
+    if key is not None and hasattr(key, "get_secret_value"):
+        key = key.get_secret_value()
+    settings = {
+        "base_url": getattr(owner, "base_url", None) or getattr(owner, "api_base", None),
+        "api_key": key or None,
+        "timeout": getattr(owner, "timeout", None),
+        "max_retries": getattr(owner, "max_retries", None),
+        "stream_idle_timeout": getattr(owner, "stream_idle_timeout", None),
+        "headers": getattr(owner, "default_headers", None),
+        "proxy": getattr(owner, "proxy", None),
+        **overrides,
+    }
+    return GatewayConfig(**{name: value for name, value in settings.items() if value is not None})

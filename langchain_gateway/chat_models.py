@@ -32,9 +32,11 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from typing_extensions import Self
 
 from gateway_core import errors as gerrors
+from gateway_core.config import config_from_fields
 from gateway_core.errors import GatewayError, IncompleteStreamError
 from gateway_core.profiles import ModelProfile, resolve_profile
 
@@ -333,6 +335,12 @@ class ChatGateway(BaseChatModel):
         return _langchain_profile(self.gateway_profile())
 
     # ------------------------------------------------------------------ the gateway
+
+    @model_validator(mode="after")
+    def _check_connection_settings(self) -> Self:
+        """A missing key or a bad base URL is reported now, not at the first call."""
+        config_from_fields(self)
+        return self
 
     @property
     def client(self) -> GatewayClient:

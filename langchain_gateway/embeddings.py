@@ -11,9 +11,11 @@ from typing import Any, Literal
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from typing_extensions import Self
 
 from gateway_core.client import GatewayClient
+from gateway_core.config import config_from_fields
 from gateway_core.embeddings import EmbedCall, EmbeddingResult, aembed, embed, make_embed_call
 
 __all__ = ["GatewayEmbeddings"]
@@ -149,6 +151,12 @@ class GatewayEmbeddings(BaseModel, Embeddings):
 
     _gateway: GatewayClient | None = PrivateAttr(default=None)
     _dimension: int | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _check_connection_settings(self) -> Self:
+        """A missing key or a bad base URL is reported now, not at the first call."""
+        config_from_fields(self)
+        return self
 
     @property
     def client(self) -> GatewayClient:

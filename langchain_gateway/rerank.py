@@ -15,9 +15,11 @@ from langchain_core.callbacks import (
 )
 from langchain_core.documents import BaseDocumentCompressor, Document
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from typing_extensions import Self
 
 from gateway_core.client import GatewayClient
+from gateway_core.config import config_from_fields
 from gateway_core.rerank import (
     RERANK_PATH,
     RerankCall,
@@ -140,6 +142,12 @@ class GatewayRerank(BaseDocumentCompressor):
     model_config = ConfigDict(populate_by_name=True, extra="forbid", protected_namespaces=())
 
     _gateway: GatewayClient | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _check_connection_settings(self) -> Self:
+        """A missing key or a bad base URL is reported now, not at the first call."""
+        config_from_fields(self)
+        return self
 
     @property
     def client(self) -> GatewayClient:

@@ -28,9 +28,11 @@ from langchain_core.callbacks import (
 )
 from langchain_core.tools import BaseTool, ToolException
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from typing_extensions import Self
 
 from gateway_core.client import GatewayClient
+from gateway_core.config import config_from_fields
 from gateway_core.errors import GatewayError
 from gateway_core.media_items import MediaItem
 from gateway_core.tasks import PollSettings, TaskSnapshot
@@ -131,6 +133,12 @@ class _GatewayMediaTool(BaseTool):
                               arbitrary_types_allowed=True)
 
     _gateway: GatewayClient | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _check_connection_settings(self) -> Self:
+        """A missing key or a bad base URL is reported now, not at the first call."""
+        config_from_fields(self)
+        return self
 
     @property
     def client(self) -> GatewayClient:

@@ -12,8 +12,10 @@ from typing import Any, Literal
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, model_validator
+from typing_extensions import Self
 
 from gateway_core.client import GatewayClient
+from gateway_core.config import config_from_fields
 from gateway_core.embeddings import (
     DEFAULT_BATCH_SIZE,
     EmbedCall,
@@ -122,6 +124,12 @@ class GatewayEmbedding(BaseEmbedding):
     @classmethod
     def class_name(cls) -> str:
         return "GatewayEmbedding"
+
+    @model_validator(mode="after")
+    def _check_connection_settings(self) -> Self:
+        """A missing key or a bad base URL is reported now, not at the first call."""
+        config_from_fields(self)
+        return self
 
     @property
     def client(self) -> GatewayClient:

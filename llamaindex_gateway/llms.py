@@ -24,13 +24,15 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
+from llama_index.core.bridge.pydantic import model_validator
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import PydanticProgramMode
 from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr
+from typing_extensions import Self
 
-from gateway_core.config import ENV_API_KEY, ENV_BASE_URL
+from gateway_core.config import ENV_API_KEY, ENV_BASE_URL, config_from_fields
 from gateway_core.errors import GatewayError
 from gateway_core.profiles import ModelProfile, resolve_profile
 
@@ -293,6 +295,12 @@ class GatewayLLM(FunctionCallingLLM):
             model_name=self.model,
             system_role=MessageRole.SYSTEM,
         )
+
+    @model_validator(mode="after")
+    def _check_connection_settings(self) -> Self:
+        """A missing key or a bad base URL is reported now, not at the first call."""
+        config_from_fields(self)
+        return self
 
     @property
     def client(self) -> GatewayClient:

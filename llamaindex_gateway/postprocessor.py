@@ -15,8 +15,10 @@ from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr
 from llama_index.core.instrumentation.events.rerank import ReRankEndEvent, ReRankStartEvent
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
+from typing_extensions import Self
 
 from gateway_core.client import GatewayClient
+from gateway_core.config import config_from_fields
 from gateway_core.rerank import RERANK_PATH, RerankCall, RerankResult, arerank, make_rerank_call
 from gateway_core.rerank import rerank as core_rerank
 
@@ -115,6 +117,12 @@ class GatewayRerank(BaseNodePostprocessor):
     @classmethod
     def class_name(cls) -> str:
         return "GatewayRerank"
+
+    @model_validator(mode="after")
+    def _check_connection_settings(self) -> Self:
+        """A missing key or a bad base URL is reported now, not at the first call."""
+        config_from_fields(self)
+        return self
 
     @property
     def client(self) -> GatewayClient:

@@ -29,7 +29,8 @@ class TestChatGatewayUnit(ChatModelUnitTests):
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
-        return {"model": "gpt-4o-mini", "base_url": "https://gateway.example.com/v1"}
+        return {"model": "gpt-4o-mini", "base_url": "https://gateway.example.com/v1",
+                "api_key": "sk-unit-test-key"}
 
     @property
     def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:

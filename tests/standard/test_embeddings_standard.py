@@ -23,7 +23,8 @@ class TestGatewayEmbeddingsUnit(EmbeddingsUnitTests):
 
     @property
     def embedding_model_params(self) -> dict[str, Any]:
-        return {"model": "text-embedding-3-small", "base_url": "https://gateway.example.com/v1"}
+        return {"model": "text-embedding-3-small", "base_url": "https://gateway.example.com/v1",
+                "api_key": "sk-unit-test-key"}
 
     @property
     def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:

@@ -70,3 +70,37 @@ def test_chat_refuses_bad_input_before_sending(client: GatewayClient, messages: 
         client.chat(messages, **params)
     with pytest.raises(InvalidRequestError, match=match):
         list(client.stream_chat(messages, **params))
+
+
+def _adapters() -> list[tuple[str, Any]]:
+    from langchain_gateway import (
+        ChatGateway,
+        GatewayEmbeddings,
+        GatewayImageTool,
+        GatewayVideoTool,
+    )
+    from langchain_gateway import GatewayRerank as LCRerank
+    from llamaindex_gateway import GatewayEmbedding, GatewayLLM, GatewayMediaToolSpec
+    from llamaindex_gateway import GatewayRerank as LIRerank
+
+    return [("ChatGateway", lambda **k: ChatGateway(model="gpt-4o-mini", **k)),
+            ("GatewayEmbeddings", lambda **k: GatewayEmbeddings(model="bge-m3", **k)),
+            ("langchain GatewayRerank", lambda **k: LCRerank(model="bge-reranker-v2-m3", **k)),
+            ("GatewayImageTool", lambda **k: GatewayImageTool(model="gpt-image-1", **k)),
+            ("GatewayVideoTool", lambda **k: GatewayVideoTool(model="sora-2", **k)),
+            ("GatewayLLM", lambda **k: GatewayLLM(model="gpt-4o-mini", **k)),
+            ("GatewayEmbedding", lambda **k: GatewayEmbedding(model_name="bge-m3", **k)),
+            ("llamaindex GatewayRerank", lambda **k: LIRerank(model="bge-reranker-v2-m3", **k)),
+            ("GatewayMediaToolSpec", lambda **k: GatewayMediaToolSpec(**k))]
+
+
+@pytest.mark.parametrize("index", range(9))
+def test_every_class_reports_bad_settings_at_construction(index: int) -> None:
+    name, build = _adapters()[index]
+    with pytest.raises(ValueError, match="GATEWAY_API_KEY"):
+        build(base_url="https://gw.example.com/v1")
+    with pytest.raises(ValueError, match="no scheme"):
+        build(base_url="gw.example.com", api_key="sk-bad-input-1")
+    with pytest.raises(ValueError, match="allow_insecure_http"):
+        build(base_url="http://gw.example.com/v1", api_key="sk-bad-input-1")
+    assert build(base_url="https://gw.example.com/v1", api_key="sk-bad-input-1"), name

@@ -34,7 +34,9 @@ def test_is_a_base_embedding_that_accepts_any_model_name() -> None:
         assert "sk-unit-key-0001" not in text
 
 
-def test_batch_size_defaults_to_the_model_limit() -> None:
+def test_batch_size_defaults_to_the_model_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_BASE_URL", "https://gw.example.com/v1")
+    monkeypatch.setenv("GATEWAY_API_KEY", "sk-env-key-1")
     assert GatewayEmbedding(model_name="bge-m3").embed_batch_size == 64
     assert GatewayEmbedding(model_name="text-embedding-v3").embed_batch_size == 10
     assert GatewayEmbedding(model_name="qwen3-embedding-4b").embed_batch_size == 32
