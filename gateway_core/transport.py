@@ -408,14 +408,17 @@ class Transport:
             f"(status {raw.status_code}, request id {raw.headers.get(REQUEST_ID_HEADER)}); "
             "reading stopped. Raise max_response_bytes if this answer is expected.")
 
-    def _read_capped(self, raw: httpx.Response, chunks: Iterator[bytes], what: str) -> bytes:
+    def _size_limit(self, raw: httpx.Response, what: str) -> int:
+        """``max_response_bytes``; a body announced larger is refused before it is read."""
         limit = self.config.max_response_bytes
         declared = raw.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise self._too_large(raw, what)
-        parts: list[bytes] = []
-        size = 0
-        for chunk in chunks:
+        return limit
+
+    def _read_capped(self, raw: httpx.Response, what: str) -> bytes:
+        limit, size, parts = self._size_limit(raw, what), 0, []
+        for chunk in raw.iter_bytes():
             size += len(chunk)
             if size > limit:
                 raise self._too_large(raw, what)
@@ -423,12 +426,7 @@ class Transport:
         return b"".join(parts)
 
     async def _aread_capped(self, raw: httpx.Response, what: str) -> bytes:
-        limit = self.config.max_response_bytes
-        declared = raw.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise self._too_large(raw, what)
-        parts: list[bytes] = []
-        size = 0
+        limit, size, parts = self._size_limit(raw, what), 0, []
         async for chunk in raw.aiter_bytes():
             size += len(chunk)
             if size > limit:
@@ -470,7 +468,7 @@ class Transport:
             try:
                 raw = client.send(request, stream=True)
                 try:
-                    content = self._read_capped(raw, raw.iter_bytes(), what)
+                    content = self._read_capped(raw, what)
                 finally:
                     raw.close()
             except httpx.HTTPError as exc:
@@ -561,7 +559,7 @@ class Transport:
                 return
             try:
                 try:
-                    content = self._read_capped(raw, raw.iter_bytes(), what)
+                    content = self._read_capped(raw, what)
                 except httpx.HTTPError as exc:
                     time.sleep(attempts.after_exception(exc))
                     continue

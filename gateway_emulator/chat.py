@@ -179,7 +179,7 @@ def plan_answer(body: dict[str, Any], ref: ModelRef, choice: int = 0) -> Answer:
     else:
         answer.content = _structured(body, messages, user_text) or _echo(user_text, choice)
         answer.content += _acknowledge_attachments(last)
-    style = _reasoning_style(ref)
+    style = reasoning_style(ref)
     if style:
         answer.reasoning = f"The request was: {user_text[:200]!r}. I will answer it directly."
     _apply_limits(answer, body)
@@ -212,7 +212,7 @@ def _trailing_tool_messages(messages: list[dict[str, Any]]) -> list[dict[str, An
     return trailing
 
 
-def _reasoning_style(ref: ModelRef) -> str:
+def reasoning_style(ref: ModelRef) -> str:
     if "reasoning-content" in ref.markers:
         return "reasoning_content"
     if "reasoning-field" in ref.markers:
@@ -220,10 +220,6 @@ def _reasoning_style(ref: ModelRef) -> str:
     if "think-tags" in ref.markers:
         return "think"
     return ref.spec.reasoning if ref.spec else ""
-
-
-def reasoning_style(ref: ModelRef) -> str:
-    return _reasoning_style(ref)
 
 
 def _plan_tool_calls(tools: list[dict[str, Any]], body: dict[str, Any], user_text: str,
@@ -312,7 +308,7 @@ def _apply_limits(answer: Answer, body: dict[str, Any]) -> None:
 
 
 def completion_body(model: str, ref: ModelRef, answers: list[Answer]) -> dict[str, Any]:
-    style = _reasoning_style(ref)
+    style = reasoning_style(ref)
     choices = []
     for index, answer in enumerate(answers):
         message: dict[str, Any] = {"role": "assistant", "content": answer.content or None}

@@ -35,6 +35,13 @@ from gateway_core.client import GatewayClient
 from gateway_core.config import config_from_fields
 from gateway_core.errors import GatewayError
 from gateway_core.media_items import MediaItem
+from gateway_core.media_report import (
+    asave_items,
+    describe_items,
+    image_headline,
+    save_items,
+    video_headline,
+)
 from gateway_core.tasks import PollSettings, TaskSnapshot
 
 __all__ = ["PROGRESS_EVENT", "GatewayImageEditTool", "GatewayImageTool", "GatewayVideoTool"]
@@ -156,31 +163,14 @@ class _GatewayMediaTool(BaseTool):
     # ---- results as text + artifact
 
     def _save(self, items: Sequence[MediaItem]) -> list[Path | None]:
-        if not self.save_dir:
-            return [None] * len(items)
-        return [item.save(self.save_dir, transport=self.client.transport, download=True)
-                for item in items]
+        return save_items(items, self.save_dir, self.client.transport)
 
     async def _asave(self, items: Sequence[MediaItem]) -> list[Path | None]:
-        if not self.save_dir:
-            return [None] * len(items)
-        return [await item.asave(self.save_dir, transport=self.client.transport, download=True)
-                for item in items]
+        return await asave_items(items, self.save_dir, self.client.transport)
 
     def _content(self, headline: str, items: Sequence[MediaItem],
                  paths: Sequence[Path | None]) -> str | list[str | dict[str, Any]]:
-        lines = [headline]
-        for number, (item, path) in enumerate(zip(items, paths, strict=True), 1):
-            where = item.best_url
-            if where and item.needs_auth:
-                where += " (on the gateway; needs the API key to download)"
-            if not where:
-                size = len(item.data or b"")
-                where = f"inline {item.mime_type or item.kind} ({size // 1024} KB, no link)"
-            saved = f" — saved to {path}" if path else ""
-            revised = f" — revised prompt: {item.revised_prompt}" if item.revised_prompt else ""
-            lines.append(f"{number}. {item.kind}: {where}{saved}{revised}")
-        text = "\n".join(lines)
+        text = describe_items(headline, items, paths)
         if not self.image_blocks:
             return text
         blocks: list[str | dict[str, Any]] = [{"type": "text", "text": text}]
@@ -298,7 +288,7 @@ class GatewayImageTool(_GatewayMediaTool):
     def _result(self, prompt: str, result: Any, paths: Sequence[Path | None]
                 ) -> tuple[Any, dict[str, Any]]:
         count = len(result.items)
-        headline = f"Generated {count} image{'s' if count != 1 else ''} with {self.model}:"
+        headline = image_headline(count, self.model)
         task_id = (result.raw or {}).get("task_id") if isinstance(result.raw, dict) else None
         extra = (result.raw or {}).get("extra") if isinstance(result.raw, dict) else None
         return (self._content(headline, result.items, paths),
@@ -354,7 +344,7 @@ class GatewayImageEditTool(_GatewayMediaTool):
     protocol: str = "images"
 
     def _result(self, result: Any, paths: Sequence[Path | None]) -> tuple[Any, dict[str, Any]]:
-        headline = f"Edited image with {self.model}:"
+        headline = image_headline(len(result.items), self.model, "Edited")
         return (self._content(headline, result.items, paths),
                 self._artifact(result.items, task_id=None, protocol="images", paths=paths))
 
@@ -447,7 +437,7 @@ class GatewayVideoTool(_GatewayMediaTool):
 
     def _result(self, result: TaskSnapshot, paths: Sequence[Path | None]
                 ) -> tuple[Any, dict[str, Any]]:
-        headline = f"Video ready (task {result.task_id}, {result.protocol}, {self.model}):"
+        headline = video_headline(result.task_id, result.protocol, self.model)
         return (self._content(headline, result.items, paths),
                 self._artifact(result.items, task_id=result.task_id, protocol=result.protocol,
                                paths=paths, extra={"reused": False}))

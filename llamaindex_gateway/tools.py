@@ -28,6 +28,13 @@ from pydantic import Field
 
 from gateway_core.client import GatewayClient
 from gateway_core.media_items import MediaItem
+from gateway_core.media_report import (
+    asave_items,
+    describe_items,
+    image_headline,
+    save_items,
+    video_headline,
+)
 from gateway_core.tasks import PollSettings, TaskSnapshot
 
 __all__ = ["GatewayMediaToolSpec", "MediaTaskProgressEvent", "MediaToolResult"]
@@ -261,29 +268,10 @@ class GatewayMediaToolSpec(BaseToolSpec):
         ))
 
     def _save(self, items: Sequence[MediaItem]) -> list[Path | None]:
-        if not self.save_dir:
-            return [None] * len(items)
-        return [item.save(self.save_dir, transport=self.client.transport, download=True)
-                for item in items]
+        return save_items(items, self.save_dir, self.client.transport)
 
     async def _asave(self, items: Sequence[MediaItem]) -> list[Path | None]:
-        if not self.save_dir:
-            return [None] * len(items)
-        return [await item.asave(self.save_dir, transport=self.client.transport, download=True)
-                for item in items]
-
-    @staticmethod
-    def _lines(headline: str, items: Sequence[MediaItem], paths: Sequence[Path | None]) -> str:
-        lines = [headline]
-        for number, (item, path) in enumerate(zip(items, paths, strict=True), 1):
-            where = item.best_url
-            if where and item.needs_auth:
-                where += " (on the gateway; needs the API key to download)"
-            if not where:
-                where = f"inline {item.mime_type or item.kind} ({len(item.data or b'') // 1024} KB)"
-            saved = f" — saved to {path}" if path else ""
-            lines.append(f"{number}. {item.kind}: {where}{saved}")
-        return "\n".join(lines)
+        return await asave_items(items, self.save_dir, self.client.transport)
 
     def _output(self, result: MediaToolResult) -> Any:
         if not self.image_blocks:
@@ -301,20 +289,19 @@ class GatewayMediaToolSpec(BaseToolSpec):
     def _image_result(self, verb: str, model: str, result: Any,
                       paths: Sequence[Path | None]) -> Any:
         count = len(result.items)
-        headline = f"{verb} {count} image{'s' if count != 1 else ''} with {model}:"
+        headline = image_headline(count, model, verb)
         raw = result.raw if isinstance(result.raw, dict) else {}
         return self._output(MediaToolResult(
-            text=self._lines(headline, result.items, paths), items=list(result.items),
+            text=describe_items(headline, result.items, paths), items=list(result.items),
             model=model, protocol=self.image_protocol, task_id=raw.get("task_id"),
             paths=[str(p) for p in paths if p], extra=dict(raw.get("extra") or {}),
         ))
 
     def _video_result(self, result: TaskSnapshot, paths: Sequence[Path | None],
                       reused: bool) -> Any:
-        headline = (f"Video ready (task {result.task_id}, {result.protocol}, "
-                    f"{self.video_model}):")
+        headline = video_headline(result.task_id, result.protocol, self.video_model)
         return self._output(MediaToolResult(
-            text=self._lines(headline, result.items, paths), items=list(result.items),
+            text=describe_items(headline, result.items, paths), items=list(result.items),
             model=self.video_model, protocol=result.protocol, task_id=result.task_id,
             paths=[str(p) for p in paths if p], extra={"reused": reused},
         ))

@@ -128,15 +128,16 @@ class Progress:
 def _describe_items(client: GatewayClient, items: list[MediaItem], out: Path | None,
                     ) -> list[dict[str, Any]]:
     """Each item's link and, with ``--out``, the file it was saved to."""
+    from ..media_report import save_items
+
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    paths = save_items(items, out, client.transport)
     described = []
-    for number, item in enumerate(items, 1):
+    for number, (item, path) in enumerate(zip(items, paths, strict=True), 1):
         entry: dict[str, Any] = {"kind": item.kind, "url": item.best_url,
-                                 "mime_type": item.mime_type, "path": None}
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            path = item.save(out, transport=client.transport, download=True)
-            entry["path"] = str(path)
-        elif item.best_url is None:
+                                 "mime_type": item.mime_type, "path": str(path) if path else None}
+        if path is None and item.best_url is None:
             entry["note"] = f"{item.kind} {number} came inline: pass --out DIR to save it"
         described.append(entry)
     return described
