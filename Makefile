@@ -10,7 +10,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 DEV_STAMP  := $(VENV)/.installed-dev
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: help demo test test-unit test-live lint typecheck format emulator bench clean
+.PHONY: help demo test test-unit test-live fuzz lint typecheck format emulator bench clean
 
 help:
 	@echo "make demo       run the examples against the bundled emulator (no key, no network)"
@@ -43,6 +43,11 @@ test-unit: $(DEV_STAMP)
 
 test-live: $(DEV_STAMP)
 	GATEWAY_LIVE=1 $(PY) -m pytest tests/integration tests/standard
+
+# Property tests with 20,000 random examples each (make test runs a fixed 300).
+fuzz: $(DEV_STAMP)
+	HYPOTHESIS_PROFILE=deep $(PY) -m pytest -q tests/unit/test_fuzz_parsers.py \
+		tests/unit/test_sse.py tests/unit/test_chat_stream.py
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -89,7 +89,9 @@ def parse_models(body: Any) -> list[ModelInfo]:
         model_id = item.get("id") or item.get("name") or item.get("model_name")
         if not isinstance(model_id, str):
             continue
-        endpoints = item.get("supported_endpoint_types") or ()
+        endpoints = item.get("supported_endpoint_types")
+        if not isinstance(endpoints, (list, tuple)):
+            endpoints = ()
         created = item.get("created") if isinstance(item.get("created"), int) else None
         owned_by = item.get("owned_by") if isinstance(item.get("owned_by"), str) else None
         models.append(

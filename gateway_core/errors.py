@@ -93,6 +93,7 @@ _CONTEXT_MARKERS = (
 )
 _NOT_IMPLEMENTED_CODES = frozenset({"api_not_implemented", "not_implemented"})
 _MAX_MESSAGE = 600
+_MAX_CODE = 120
 
 
 class GatewayError(Exception):
@@ -295,6 +296,14 @@ class ErrorInfo:
     param: str | None = None
     request_id: str | None = None
     is_html: bool = False
+
+    def __post_init__(self) -> None:
+        # Bodies are untrusted: a code or type that is a list or an object must not reach the
+        # classifier (which hashes codes) or an exception's fields as anything but text.
+        if self.code is not None and not isinstance(self.code, (str, int, float)):
+            object.__setattr__(self, "code", _text(self.code)[:_MAX_CODE])
+        if self.error_type is not None and not isinstance(self.error_type, str):
+            object.__setattr__(self, "error_type", _text(self.error_type)[:_MAX_CODE])
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

@@ -19,6 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: `make test` runs a fixed, reproducible set of examples (CI never turns red on a
+# draw nobody can repeat); `make fuzz` (HYPOTHESIS_PROFILE=deep) searches far wider at random.
+settings.register_profile("ci", max_examples=300, derandomize=True, print_blob=True)
+settings.register_profile(
+    "deep", max_examples=20_000, print_blob=True, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 LIVE = os.environ.get("GATEWAY_LIVE") == "1"

@@ -75,6 +75,8 @@ class Midjourney(TaskProtocol):
     def parse_submit(self, body: Any, spec: TaskSpec) -> Submitted:
         node = require_mapping(body, "Submitting a Midjourney task")
         code = node.get("code")
+        if not isinstance(code, (int, str)):
+            code = None  # a list or object here is no submit code at all: not accepted
         description = str(node.get("description") or "").strip()
         properties = node.get("properties") if isinstance(node.get("properties"), Mapping) else {}
         if code == QUEUE_FULL:

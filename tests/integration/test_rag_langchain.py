@@ -101,3 +101,28 @@ def test_rag_with_relay_quirks(gateway: Any) -> None:
                              **settings)
     best = reranker.compress_documents(CORPUS, "potassium bananas")
     assert [d.id for d in best] == ["bananas"]
+
+
+def _classic_retriever(gateway: Any) -> Any:
+    from langchain_classic.retrievers import ContextualCompressionRetriever  # dev extra
+
+    settings = gateway.settings()
+    store = InMemoryVectorStore.from_documents(
+        CORPUS, GatewayEmbeddings(model=gateway.embedding_model, **settings))
+    return ContextualCompressionRetriever(
+        base_compressor=GatewayRerank(model=gateway.rerank_model, top_n=2, **settings),
+        base_retriever=store.as_retriever(search_kwargs={"k": 4}),
+    )
+
+
+def test_classic_contextual_compression_retriever(gateway: Any) -> None:
+    docs = _classic_retriever(gateway).invoke(QUESTION)
+    assert [d.id for d in docs][0] == "rerank"
+    assert len(docs) == 2
+    assert docs[0].metadata["relevance_score"] >= docs[1].metadata["relevance_score"]
+
+
+async def test_classic_contextual_compression_retriever_async(gateway: Any) -> None:
+    docs = await _classic_retriever(gateway).ainvoke(QUESTION)
+    assert [d.id for d in docs][0] == "rerank"
+    assert len(docs) == 2

@@ -210,7 +210,7 @@ def test_think_tags_split_across_chunks_at_every_pair_of_positions() -> None:
         assert joined(deltas)[:2] == (result.text, result.reasoning)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(st.text(alphabet="<>/thinkab \n", max_size=40), st.data())
 def test_think_splitting_does_not_depend_on_where_chunks_end(content: str, data: Any) -> None:
     cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(content) - 1)), max_size=4)))

@@ -11,15 +11,22 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gateway_core.account import parse_billing, parse_token_usage
 from gateway_core.catalog import parse_models
 from gateway_core.chat.response import parse_choices, parse_completion
 from gateway_core.chat.stream import StreamAccumulator
+from gateway_core.embeddings import parse_embeddings
 from gateway_core.errors import GatewayError, error_from_response, parse_error_body
+from gateway_core.images import parse_image_response
+from gateway_core.rerank import parse_rerank
 from gateway_core.sse import SSEDecoder
+from gateway_core.tasks.registry import PROTOCOL_NAMES, get_protocol
+from gateway_core.tasks.results import find_result_urls
+from gateway_core.tasks.specs import make_spec
+from gateway_core.tasks.status import parse_progress
 
 _SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(
     max_size=20)
@@ -41,14 +48,14 @@ def tolerated(parse: Callable[[], Any]) -> None:
         pass
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(JSON)
 def test_completion_parsers(body: Any) -> None:
     tolerated(lambda: parse_completion(body))
     tolerated(lambda: parse_choices(body))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.lists(JSON, max_size=6))
 def test_stream_accumulator(chunks: list[Any]) -> None:
     accumulator = StreamAccumulator()
@@ -62,23 +69,25 @@ def test_stream_accumulator(chunks: list[Any]) -> None:
     tolerated(run)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(st.lists(st.text(max_size=40), max_size=6))
 def test_stream_accumulator_non_json_lines(lines: list[str]) -> None:
     accumulator = StreamAccumulator()
     tolerated(lambda: [accumulator.feed(line) for line in lines])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(JSON)
+@example([{"id": "m", "supported_endpoint_types": True}])  # found by `make fuzz`
 def test_catalog_and_account_parsers(body: Any) -> None:
     tolerated(lambda: parse_models(body))
     tolerated(lambda: parse_token_usage(body))
     tolerated(lambda: parse_billing(body, body))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.integers(min_value=100, max_value=599), JSON | st.binary(max_size=60))
+@example(status=100, body={"code": [], "message": True})  # found by a random CI draw
 def test_error_parsing_never_raises(status: int, body: Any) -> None:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
     info = parse_error_body(status, content, "application/json")
@@ -89,9 +98,45 @@ def test_error_parsing_never_raises(status: int, body: Any) -> None:
     assert "sk-fuzz-secret" not in str(error)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.binary(max_size=200))
 def test_sse_decoder_takes_any_bytes(data: bytes) -> None:
     decoder = SSEDecoder()
     for event in [*decoder.feed(data), *decoder.flush()]:
         assert isinstance(event.data, str)
+
+
+@settings(deadline=None)
+@given(JSON, st.integers(min_value=0, max_value=4))
+def test_embedding_rerank_and_image_parsers(body: Any, count: int) -> None:
+    tolerated(lambda: parse_embeddings(body, count))
+    tolerated(lambda: parse_rerank(body, count))
+    tolerated(lambda: parse_image_response(body))
+
+
+_SPECS = [make_spec(kind="video", model="m", prompt="p"),
+          make_spec(kind="image", model="mj", prompt="p", action="imagine"),
+          make_spec(kind="audio", model="suno", prompt="p", action="music")]
+
+
+@settings(deadline=None)
+@given(st.sampled_from([n for n in PROTOCOL_NAMES if n not in ("auto", "chat")]),
+       st.sampled_from(_SPECS), JSON)
+@example("midjourney", _SPECS[0], {"code": []})  # found by `make fuzz`
+def test_task_protocol_parsers(protocol_name: str, spec: Any, body: Any) -> None:
+    protocol = get_protocol(protocol_name)
+    tolerated(lambda: protocol.parse_submit(body, spec))
+    tolerated(lambda: protocol.parse_poll(body, "task-1", {}))
+    assert all(isinstance(url, str) for url in find_result_urls(body, succeeded=True))
+    progress = parse_progress(body)
+    assert progress is None or 0 <= progress <= 100
+
+
+@settings(deadline=None)
+@given(st.lists(st.sampled_from(["https://", "h.io/", "v.mp4", "a.png", "[", "](", ")", "!", "<",
+                                  ">", "\n", " ", "失败", "progress 40%", "id: ", "`", "?x=1"])
+                | st.text(max_size=8), max_size=40).map("".join), st.sampled_from(_SPECS[:2]))
+def test_chat_media_reads_any_answer_text(text: str, spec: Any) -> None:
+    snapshot = get_protocol("chat").finish(text, "chatcmpl-1", spec)
+    assert snapshot.state in ("succeeded", "failed")
+    assert snapshot.state == "failed" or snapshot.items

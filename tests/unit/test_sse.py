@@ -97,7 +97,7 @@ STREAM = (
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=20))
 def test_any_split_gives_the_same_events(cuts: list[int]) -> None:
     points = sorted(set(cuts))
@@ -105,7 +105,7 @@ def test_any_split_gives_the_same_events(cuts: list[int]) -> None:
     assert decode(*pieces) == decode(STREAM)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(st.binary(max_size=300), st.lists(st.integers(min_value=0, max_value=300), max_size=10))
 def test_arbitrary_bytes_never_raise_and_split_invariantly(blob: bytes, cuts: list[int]) -> None:
     points = sorted({c for c in cuts if c <= len(blob)})
