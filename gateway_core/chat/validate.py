@@ -43,7 +43,7 @@ def check_messages(messages: Sequence[Mapping[str, Any]]) -> None:
             continue  # reported by prepare_messages with the type it got
         where = f"Message {position} ({message.get('role')!r})"
         role = message.get("role")
-        if role not in ROLES:
+        if not isinstance(role, str) or role not in ROLES:
             raise InvalidRequestError(
                 f"{where}: role must be one of {', '.join(sorted(ROLES))}.")
         content = message.get("content")
@@ -84,7 +84,8 @@ def check_tool(tool: Mapping[str, Any]) -> None:
     if parameters is None:
         return
     problem = schema_problem(parameters, "parameters")
-    if problem is None and parameters.get("type", "object") != "object":
+    if problem is None and (not isinstance(parameters, Mapping)
+                            or parameters.get("type", "object") != "object"):
         problem = "parameters: the top level must be an object schema"
     if problem:
         raise InvalidRequestError(
@@ -102,7 +103,7 @@ def schema_problem(schema: Any, path: str, depth: int = 0) -> str | None:
     kind = schema.get("type")
     kinds = kind if isinstance(kind, list) else [kind] if kind is not None else []
     for item in kinds:
-        if item not in _SCHEMA_TYPES:
+        if not isinstance(item, str) or item not in _SCHEMA_TYPES:
             return f"{path}.type {item!r} is not a JSON Schema type"
     properties = schema.get("properties")
     if properties is not None:

@@ -16,17 +16,23 @@ from hypothesis import strategies as st
 
 from gateway_core.account import parse_billing, parse_token_usage
 from gateway_core.catalog import parse_models
+from gateway_core.chat.request import normalize_tool_choice, normalize_tools, prepare_messages
 from gateway_core.chat.response import parse_choices, parse_completion
 from gateway_core.chat.stream import StreamAccumulator
-from gateway_core.embeddings import parse_embeddings
+from gateway_core.config import GatewayConfig
+from gateway_core.embeddings import _start as embeddings_start
+from gateway_core.embeddings import make_embed_call, parse_embeddings
 from gateway_core.errors import GatewayError, error_from_response, parse_error_body
-from gateway_core.images import parse_image_response
-from gateway_core.rerank import parse_rerank
+from gateway_core.images import ImageCall, parse_image_response
+from gateway_core.profiles import resolve_profile
+from gateway_core.rerank import _start as rerank_start
+from gateway_core.rerank import make_rerank_call, parse_rerank
 from gateway_core.sse import SSEDecoder
 from gateway_core.tasks.registry import PROTOCOL_NAMES, get_protocol
 from gateway_core.tasks.results import find_result_urls
 from gateway_core.tasks.specs import make_spec
 from gateway_core.tasks.status import parse_progress
+from gateway_core.transport import Transport
 
 _SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(
     max_size=20)
@@ -140,3 +146,42 @@ def test_chat_media_reads_any_answer_text(text: str, spec: Any) -> None:
     snapshot = get_protocol("chat").finish(text, "chatcmpl-1", spec)
     assert snapshot.state in ("succeeded", "failed")
     assert snapshot.state == "failed" or snapshot.items
+
+
+@settings(deadline=None)
+@given(st.lists(JSON, max_size=4), st.lists(JSON, max_size=3), JSON)
+@example([{"role": ["user"], "content": "x"}], [], None)
+@example([{"role": "user", "content": "x"}],
+         [{"type": "function", "function": {"name": "f", "parameters": True}}], None)
+def test_user_messages_and_tools_are_checked_not_crashed_on(
+    messages: list[Any], tools: list[Any], choice: Any
+) -> None:
+    """What a caller passes gets InvalidRequestError, never a TypeError from inside the package."""
+    profile = resolve_profile("gpt-4o")
+    tolerated(lambda: prepare_messages(messages, profile))
+    tolerated(lambda: normalize_tool_choice(choice, normalize_tools(tools)))
+
+
+_ARG = JSON | st.binary(max_size=8)
+_TRANSPORT = Transport(GatewayConfig(base_url="http://127.0.0.1:9", api_key="sk-fuzz-secret"))
+
+
+@settings(deadline=None)
+@given(_ARG, _ARG, _ARG, _ARG, _ARG, _ARG)
+def test_media_arguments_are_checked_not_crashed_on(
+    model: Any, prompt: Any, seconds: Any, size: Any, ratio: Any, n: Any
+) -> None:
+    tolerated(lambda: make_spec(kind="video", model=model, prompt=prompt, seconds=seconds,
+                                size=size, aspect_ratio=ratio))
+    tolerated(lambda: ImageCall.make(model, n=n, size=size))
+    tolerated(lambda: make_embed_call(model, dimensions=n, batch_size=seconds))
+    tolerated(lambda: make_rerank_call(model, top_n=n, max_documents_per_request=seconds))
+
+
+@settings(deadline=None)
+@given(_ARG, _ARG)
+def test_embedding_and_rerank_inputs_are_checked_not_crashed_on(texts: Any, query: Any) -> None:
+    embed_call = make_embed_call("bge-m3")
+    tolerated(lambda: embeddings_start(_TRANSPORT, texts, embed_call, None))
+    tolerated(lambda: rerank_start(query, texts, make_rerank_call("bge-reranker")))
+
