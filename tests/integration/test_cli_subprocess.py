@@ -147,7 +147,10 @@ def test_interrupted_video_is_resumed_without_paying_twice(
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway_core", "video", prompt, "--model",
          f"{gateway.video_model}+slow", "--protocol", "openai-videos"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A runner started in the background (`cmd &` in a script) ignores SIGINT, and children
+        # inherit that; Python then installs no KeyboardInterrupt handler. Undo it in the child.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert process.stderr is not None
     first = process.stderr.readline()  # "task task_… (openai-videos)": submitted and journaled
     task_id = first.split()[1]
