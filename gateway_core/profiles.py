@@ -154,6 +154,10 @@ _TABLE: tuple[tuple[str, dict[str, Any]], ...] = (
                                reasoning="reasoning_content", reasoning_roundtrip=True,
                                tool_choice=False, parallel_tool_calls=False,
                                rejected_params=frozenset({"tool_choice", "logprobs"}))),
+    # V4 thinks by default (reasoning_effort low/high/max) and wants tool-call reasoning back.
+    ("deepseek-v4", dict(context_window=1_048_576, max_output_tokens=65_536,
+                         reasoning="reasoning_content", reasoning_roundtrip=True,
+                         reasoning_effort=True)),
     ("deepseek-r1", dict(context_window=128_000, max_output_tokens=32_768,
                          reasoning="reasoning_content", reasoning_roundtrip=True,
                          tool_calling=False, tool_choice=False)),

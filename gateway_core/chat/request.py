@@ -35,7 +35,7 @@ _REASONING_KEYS = ("reasoning_content",)
 def prepare_messages(
     messages: Sequence[Mapping[str, Any]], profile: ModelProfile
 ) -> list[dict[str, Any]]:
-    """Messages as sent: ``reasoning_content`` dropped from assistant turns unless needed back."""
+    """Messages as sent: ``reasoning_content`` kept only on the tool-call turns of models that need it."""
     check_messages(messages)
     prepared: list[dict[str, Any]] = []
     keep_reasoning = profile.reasoning_roundtrip
@@ -44,15 +44,16 @@ def prepare_messages(
             raise InvalidRequestError(
                 f"Chat messages must be dicts in OpenAI format, got {type(message).__name__}."
             )
-        if not keep_reasoning and message.get("role") == "assistant" and any(
-            key in message for key in _REASONING_KEYS
-        ):
+        is_tool_turn = message.get("role") == "assistant" and bool(message.get("tool_calls"))
+        if keep_reasoning and is_tool_turn:
+            # Thinking models (DeepSeek, Kimi) answer 400 unless every earlier tool-call turn
+            # carries its reasoning back, even an empty one.
+            if "reasoning_content" not in message:
+                message = {**message, "reasoning_content": ""}
+        elif message.get("role") == "assistant" and any(k in message for k in _REASONING_KEYS):
+            # Elsewhere it is never needed: the API ignores it at best, and DeepSeek R1 refused
+            # any reasoning_content in its input with a 400.
             message = {k: v for k, v in message.items() if k not in _REASONING_KEYS}
-        elif keep_reasoning and message.get("role") == "assistant" and message.get(
-            "tool_calls"
-        ) and "reasoning_content" not in message:
-            # Thinking models that require it reject an assistant tool-call turn without it.
-            message = {**message, "reasoning_content": ""}
         prepared.append(message if isinstance(message, dict) else dict(message))
     if any(m.get("role") == "tool" and isinstance(m.get("content"), list) for m in prepared):
         # tool messages carry text only on the wire: images/files a tool returned move after

@@ -132,6 +132,15 @@ def test_reasoning_goes_back_only_to_models_that_need_it() -> None:
     assert history[1]["reasoning_content"] == "thought"  # the input is not modified
 
 
+def test_reasoning_never_goes_back_on_turns_without_tool_calls() -> None:
+    plain = {"role": "assistant", "content": "3", "reasoning_content": "1+2"}
+    for model in ("deepseek-reasoner", "deepseek-r1", "deepseek-v4-pro", "gpt-4o-mini"):
+        sent = prepare_messages([*USER, plain, *USER], resolve_profile(model))
+        assert "reasoning_content" not in sent[1], model
+    sent = prepare_messages([*USER, ASSISTANT], resolve_profile("deepseek-v4-flash"))
+    assert sent[1]["reasoning_content"] == "thought"
+
+
 def test_roundtrip_models_get_an_empty_reasoning_on_tool_call_turns_without_one() -> None:
     turn = {k: v for k, v in ASSISTANT.items() if k != "reasoning_content"}
     sent = prepare_messages([*USER, turn], resolve_profile("deepseek-reasoner"))
