@@ -142,8 +142,10 @@ class GatewayConfig:
         proxy: An http(s) or socks proxy URL, applied to sync and async requests alike.
         verify: TLS verification: True, False, or a CA bundle path.
         allow_insecure_http: Allow ``http://`` to a non-loopback host.
-        max_response_bytes: Largest non-streamed response body read into memory (a runaway or
-            hostile answer fails with :class:`~gateway_core.errors.ResponseTooLargeError`).
+        max_response_bytes: Largest non-streamed response body, and largest single stream
+            event, read into memory (a runaway or hostile answer fails with
+            :class:`~gateway_core.errors.ResponseTooLargeError`; a stream's error keeps the
+            partial text).
     """
 
     base_url: str | None = None

@@ -509,6 +509,10 @@ def _send(transport: Transport, plan: _Plan, number: int, positions: list[int]) 
             "POST", EMBEDDINGS_PATH, json=plan.request_body(positions),
             timeout=plan.call.timeout, what=where,
         )
+    except InvalidRequestError as exc:
+        if isinstance(exc.__cause__, UnicodeEncodeError):  # name the input, not the JSON
+            raise _encode_failure(plan, positions, exc.__cause__) from None
+        raise
     except GatewayError as error:
         parts = plan.split(transport, error, positions, where)
         if parts is None:
@@ -516,8 +520,6 @@ def _send(transport: Transport, plan: _Plan, number: int, positions: list[int]) 
         for part in parts:
             _send(transport, plan, number, part)
         return
-    except UnicodeEncodeError as exc:
-        raise _encode_failure(plan, positions, exc) from None
     plan.accept(where, positions, response)
 
 
@@ -534,6 +536,10 @@ async def _asend(transport: Transport, plan: _Plan, number: int, positions: list
             "POST", EMBEDDINGS_PATH, json=plan.request_body(positions),
             timeout=plan.call.timeout, what=where,
         )
+    except InvalidRequestError as exc:
+        if isinstance(exc.__cause__, UnicodeEncodeError):  # name the input, not the JSON
+            raise _encode_failure(plan, positions, exc.__cause__) from None
+        raise
     except GatewayError as error:
         parts = plan.split(transport, error, positions, where)
         if parts is None:
@@ -541,8 +547,6 @@ async def _asend(transport: Transport, plan: _Plan, number: int, positions: list
         for part in parts:
             await _asend(transport, plan, number, part)
         return
-    except UnicodeEncodeError as exc:
-        raise _encode_failure(plan, positions, exc) from None
     plan.accept(where, positions, response)
 
 

@@ -79,6 +79,9 @@ __all__ = [
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 _REQUEST_ID_SUFFIX = re.compile(r"\s*[(（]\s*request id:\s*([^)）\s]+)\s*[)）]\s*$", re.IGNORECASE)
 _HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+# DESIGN.md: these statuses are never retried, whatever the message says ("请稍后再试" is
+# also how relays word a disabled group or a refused key).
+_NEVER_RETRIED = frozenset({400, 401, 403, 404, 413, 422})
 _SATURATION_MARKERS = ("负载已饱和", "saturated", "请稍后再试", "too many requests", "rate limit")
 _QUOTA_CODES = frozenset(
     {"insufficient_user_quota", "pre_consume_token_quota_failed", "insufficient_quota",
@@ -442,7 +445,7 @@ def _classify(status: int, info: ErrorInfo) -> tuple[type[APIError], str]:
             "No channel of your key's group serves this model right now: check the model name "
             "(`gateway-kit models`) and the key's group, or retry later."
         )
-    if status == 429 or _is_saturation(message):
+    if status == 429 or (status not in _NEVER_RETRIED and _is_saturation(message)):
         return RateLimitError, (
             "The gateway is rate-limiting this key or its upstream is saturated: wait and retry, "
             "lower concurrency, or raise max_retries."

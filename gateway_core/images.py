@@ -66,6 +66,12 @@ def check_prompt(prompt: Any, what: str = "prompt") -> str:
         raise InvalidRequestError(
             f"The {what} is {len(prompt):,} characters; gateways accept far less. Shorten it."
         )
+    try:
+        prompt.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidRequestError(
+            f"The {what} is not valid UTF-8 text (position {exc.start}); decode the source bytes "
+            "with the right encoding, or errors='replace'.") from None
     return prompt
 
 

@@ -11,12 +11,15 @@ sent as several requests whose results are merged by score: cross-encoder scores
 
 one-api has no rerank route, and a gateway without one answers 404 (or ``api_not_implemented`` /
 501): that becomes an :class:`~gateway_core.errors.EndpointNotSupportedError` saying so, never a
-JSON decoding error.
+JSON decoding error. A 404 about the model (``model_not_found``, "The model `x` does not
+exist") is a wrong model name, not a missing route: it stays a
+:class:`~gateway_core.errors.NotFoundError` naming the model.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +52,11 @@ RERANK_PATH = "/v1/rerank"
 DEFAULT_MAX_DOCUMENTS = 100
 Document = str | Mapping[str, Any]
 _NO_ENDPOINT_STATUSES = frozenset({404, 405, 501})
+_UNKNOWN_MODEL = re.compile(
+    r"\bmodel\b.*\b(?:does not exist|doesn't exist|not (?:be )?found|not exist|unknown)"
+    r"|\b(?:unknown|invalid) model\b",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 @dataclass(frozen=True)
@@ -280,14 +288,36 @@ def _format_error(error: ResponseFormatError, response: Response,
     return error
 
 
+def _is_unknown_model(error: APIError) -> bool:
+    """A 404 about the model (``model_not_found``, "model `x` does not exist"), not the route."""
+    if error.code == "model_not_found":
+        return True
+    said = getattr(error, "gateway_message", None) or error.message
+    return bool(_UNKNOWN_MODEL.search(said))
+
+
 def _no_endpoint(error: GatewayError, call: RerankCall) -> GatewayError:
-    """Turn "route not found" / "not implemented" into an error that says what it means."""
+    """Turn "route not found" / "not implemented" into an error that says what it means.
+
+    A 404 that names the model (``model_not_found``) is a wrong model name, not a missing route:
+    it stays a :class:`NotFoundError`, naming the model.
+    """
     if not isinstance(error, APIError):
         return error
     if not (isinstance(error, (NotFoundError, EndpointNotSupportedError))
             or error.status_code in _NO_ENDPOINT_STATUSES):
         return error
     said = getattr(error, "gateway_message", None) or error.message
+    if error.status_code == 404 and _is_unknown_model(error):
+        unknown = NotFoundError(
+            f"The gateway does not know the rerank model {call.model!r}: POST {call.path} "
+            f"answered HTTP 404 ({said}). Check the model name (`gateway-kit models` lists the "
+            "gateway's models) and that the key's group has a rerank channel for it.",
+            status_code=error.status_code, code=error.code, error_type=error.error_type,
+            param=error.param, request_id=error.request_id, retryable=False,
+        )
+        unknown.gateway_message = said  # type: ignore[attr-defined]
+        return unknown
     return EndpointNotSupportedError(
         f"The gateway has no rerank endpoint: POST {call.path} answered HTTP "
         f"{error.status_code} ({said}). one-api and some relays do not serve rerank; use a "

@@ -15,7 +15,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["SSEDecoder", "ServerSentEvent"]
+from .errors import ResponseTooLargeError
+
+__all__ = ["DEFAULT_MAX_EVENT_BYTES", "SSEDecoder", "ServerSentEvent"]
+
+DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024
+"""Largest event (its data lines plus the line being received) a decoder holds by default."""
 
 
 class ServerSentEvent(NamedTuple):
@@ -28,21 +33,39 @@ class ServerSentEvent(NamedTuple):
 
 
 class SSEDecoder:
-    """Feed it the raw bytes of a response as they arrive; it returns the complete events."""
+    """Feed it the raw bytes of a response as they arrive; it returns the complete events.
 
-    __slots__ = ("_buffer", "_data", "_event", "_last_id", "_retry", "_skip_lf", "_started")
+    ``max_event_bytes`` caps what one event may hold in memory: its ``data:`` lines plus the
+    line still being received (line ends not counted). A gateway that sends a longer line, or
+    never ends a line or an event, fails with
+    :class:`~gateway_core.errors.ResponseTooLargeError` instead of growing memory without bound.
+    Events completed before the offending line are still returned; the error is raised by the
+    same call when there are none, else by the next :meth:`feed` or :meth:`flush`.
+    """
 
-    def __init__(self) -> None:
-        self._buffer = b""
+    __slots__ = ("_buffer", "_data", "_data_bytes", "_error", "_event", "_last_id",
+                 "_max_event_bytes", "_retry", "_skip_lf", "_started")
+
+    def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
+        if max_event_bytes < 1:
+            raise ValueError(f"max_event_bytes must be >= 1, not {max_event_bytes!r}.")
+        # The pending, incomplete line. It never holds a line end, and it grows in place, so a
+        # long line arriving in many chunks costs linear, not quadratic, time.
+        self._buffer = bytearray()
         self._data: list[str] = []
+        self._data_bytes = 0
+        self._error: ResponseTooLargeError | None = None
         self._event: str | None = None
         self._last_id: str | None = None
+        self._max_event_bytes = max_event_bytes
         self._retry: int | None = None
         self._skip_lf = False
         self._started = False
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode ``chunk`` and return the events it completed (possibly none)."""
+        if self._error is not None:
+            raise self._error
         if not chunk:
             return []
         if self._skip_lf:
@@ -50,34 +73,51 @@ class SSEDecoder:
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
         if not self._started:
-            buffered = self._buffer + chunk
+            buffered = bytes(self._buffer) + chunk
             if len(buffered) < 3 and b"\xef\xbb\xbf".startswith(buffered):
-                self._buffer = buffered
+                self._buffer[:] = buffered
                 return []
             self._started = True
             if buffered.startswith(b"\xef\xbb\xbf"):
                 buffered = buffered[3:]
-            self._buffer = b""
+            self._buffer.clear()
             chunk = buffered
-        buffer = self._buffer + chunk if self._buffer else chunk
-        if b"\r" in buffer:
-            if buffer.endswith(b"\r"):
+        # Only the new bytes are searched: the pending line holds no line end, and a CR that
+        # ended the previous chunk was handled by _skip_lf above.
+        if b"\r" in chunk:
+            if chunk.endswith(b"\r"):
                 self._skip_lf = True
-            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        lines = buffer.split(b"\n")
-        self._buffer = lines.pop()
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        if b"\n" not in chunk:
+            if self._data_bytes + len(self._buffer) + len(chunk) > self._max_event_bytes:
+                return self._too_large([])
+            self._buffer += chunk
+            return []
+        lines = chunk.split(b"\n")
+        if self._buffer:
+            self._buffer += lines[0]
+            lines[0] = bytes(self._buffer)
+        tail = lines.pop()
+        self._buffer = bytearray()
         events: list[ServerSentEvent] = []
         for line in lines:
+            if self._data_bytes + len(line) > self._max_event_bytes:
+                return self._too_large(events)
             event = self._process_line(line)
             if event is not None:
                 events.append(event)
+        if self._data_bytes + len(tail) > self._max_event_bytes:
+            return self._too_large(events)
+        self._buffer += tail
         return events
 
     def flush(self) -> list[ServerSentEvent]:
         """End of stream: deliver a pending last line and a last event without a blank line."""
+        if self._error is not None:
+            raise self._error
         events: list[ServerSentEvent] = []
         if self._buffer:
-            line, self._buffer = self._buffer, b""
+            line, self._buffer = bytes(self._buffer), bytearray()
             event = self._process_line(line)
             if event is not None:
                 events.append(event)
@@ -86,11 +126,27 @@ class SSEDecoder:
             events.append(event)
         return events
 
+    def _too_large(self, events: list[ServerSentEvent]) -> list[ServerSentEvent]:
+        """Stop decoding: raise now, or after handing back the events already completed."""
+        limit = self._max_event_bytes
+        self._buffer = bytearray()
+        self._data = []
+        self._data_bytes = 0
+        self._error = ResponseTooLargeError(
+            f"The gateway sent a server-sent event larger than {limit:,} bytes (one line, or "
+            "one event's data lines, with no end in sight); reading the stream stopped. Raise "
+            "max_response_bytes in GatewayConfig if events this large are expected."
+        )
+        if events:
+            return events
+        raise self._error
+
     def _process_line(self, line: bytes) -> ServerSentEvent | None:
         if not line:
             return self._dispatch()
         if line[:5] == b"data:":
             value = line[6:] if line[5:6] == b" " else line[5:]
+            self._data_bytes += len(line)
             self._data.append(value.decode("utf-8", "replace"))
             return None
         if line[:1] == b":":
@@ -106,10 +162,12 @@ class SSEDecoder:
             if value.isdigit():
                 self._retry = int(value)
         elif field == b"data":  # "data" with no colon: an empty data line
+            self._data_bytes += len(line)
             self._data.append("")
         return None
 
     def _dispatch(self) -> ServerSentEvent | None:
+        self._data_bytes = 0
         if not self._data:
             self._event = None
             return None

@@ -38,6 +38,7 @@ from .errors import (
     GatewayConnectionError,
     GatewayError,
     GatewayTimeoutError,
+    InvalidRequestError,
     ResponseFormatError,
     ResponseTooLargeError,
     TransportError,
@@ -50,6 +51,9 @@ from .sse import ServerSentEvent, SSEDecoder
 __all__ = ["Response", "RetryPolicy", "StreamResponse", "Transport", "get_transport"]
 
 logger = logging.getLogger("gateway_core")
+# A library logs, the application decides where it goes: without this, Python's last-resort
+# handler prints every retry warning on stderr of programs that never configured logging.
+logger.addHandler(logging.NullHandler())
 
 REQUEST_ID_HEADER = "x-oneapi-request-id"
 _USER_AGENT = f"ai-gateway-kit/{__version__} httpx/{httpx.__version__}"
@@ -142,6 +146,20 @@ class RetryPolicy:
         return wait
 
 
+def _build_request(client: httpx.Client | httpx.AsyncClient, method: str, url: str,
+                   **kwargs: Any) -> httpx.Request:
+    try:
+        return client.build_request(method, url, **kwargs)
+    except UnicodeEncodeError as error:
+        # A lone surrogate (text decoded with errors="surrogateescape", or cut out of a
+        # UTF-16 pair) cannot go on the wire as UTF-8: say where, before anything is sent.
+        bad = error.object[max(0, error.start - 20):error.end + 20]
+        raise InvalidRequestError(
+            f"The request contains text that is not valid Unicode near {bad!r} (a lone "
+            "surrogate, often from bytes decoded with errors='surrogateescape'): decode the "
+            "input as UTF-8 with errors='replace', or clean it, and try again.") from error
+
+
 def _map_exception(exc: httpx.HTTPError, what: str, timeout: float) -> tuple[GatewayError, bool]:
     """Translate an httpx exception; the flag says whether the body may have been sent."""
     name = type(exc).__name__
@@ -212,7 +230,7 @@ class StreamResponse:
         if self.body is not None:
             yield ServerSentEvent(self.body.decode("utf-8", "replace"))
             return
-        decoder = SSEDecoder()
+        decoder = SSEDecoder(max_event_bytes=self._owner.config.max_response_bytes)
         try:
             for chunk in self._response.iter_bytes():
                 yield from decoder.feed(chunk)
@@ -225,7 +243,7 @@ class StreamResponse:
         if self.body is not None:
             yield ServerSentEvent(self.body.decode("utf-8", "replace"))
             return
-        decoder = SSEDecoder()
+        decoder = SSEDecoder(max_event_bytes=self._owner.config.max_response_bytes)
         try:
             async for chunk in self._response.aiter_bytes():
                 for event in decoder.feed(chunk):
@@ -461,8 +479,8 @@ class Transport:
         client = self.sync_client
         attempts = _Attempts(self, method, url, what, idempotent, request_timeout.read)
         while True:
-            request = client.build_request(
-                method, url, json=json, data=data, files=files, params=params,
+            request = _build_request(
+                client, method, url, json=json, data=data, files=files, params=params,
                 headers=request_headers, timeout=request_timeout,
             )
             try:
@@ -502,8 +520,8 @@ class Transport:
         client = self.async_client
         attempts = _Attempts(self, method, url, what, idempotent, request_timeout.read)
         while True:
-            request = client.build_request(
-                method, url, json=json, data=data, files=files, params=params,
+            request = _build_request(
+                client, method, url, json=json, data=data, files=files, params=params,
                 headers=request_headers, timeout=request_timeout,
             )
             try:
@@ -541,8 +559,8 @@ class Transport:
         client = self.sync_client
         attempts = _Attempts(self, method, url, what, idempotent, self.stream_timeout.read)
         while True:
-            request = client.build_request(
-                method, url, json=json, params=params, headers=request_headers,
+            request = _build_request(
+                client, method, url, json=json, params=params, headers=request_headers,
                 timeout=self.stream_timeout,
             )
             try:
@@ -591,8 +609,8 @@ class Transport:
         client = self.async_client
         attempts = _Attempts(self, method, url, what, idempotent, self.stream_timeout.read)
         while True:
-            request = client.build_request(
-                method, url, json=json, params=params, headers=request_headers,
+            request = _build_request(
+                client, method, url, json=json, params=params, headers=request_headers,
                 timeout=self.stream_timeout,
             )
             try:

@@ -20,6 +20,7 @@ from typing_extensions import Self
 
 from gateway_core.client import GatewayClient
 from gateway_core.config import config_from_fields
+from gateway_core.errors import InvalidRequestError
 from gateway_core.rerank import (
     RERANK_PATH,
     RerankCall,
@@ -204,6 +205,7 @@ class GatewayRerank(BaseDocumentCompressor):
         callbacks: Callbacks | None = None,
     ) -> Sequence[Document]:
         """The ``top_n`` most relevant documents, best first, as annotated copies."""
+        _check_is_list(documents)
         if not documents:
             return []
         return _ranked_copies(documents, self.rerank(documents, query))
@@ -215,14 +217,22 @@ class GatewayRerank(BaseDocumentCompressor):
         callbacks: Callbacks | None = None,
     ) -> Sequence[Document]:
         """Async twin of :meth:`compress_documents` (no worker thread)."""
+        _check_is_list(documents)
         if not documents:
             return []
         return _ranked_copies(documents, await self.arerank(documents, query))
 
 
+def _check_is_list(documents: Any) -> None:
+    """One string (or bytes) is not a list of documents: refuse it before any request."""
+    if isinstance(documents, (str, bytes, bytearray)):
+        raise InvalidRequestError(
+            f"documents must be a list of documents, got one {type(documents).__name__}: pass a "
+            "list of strings or Documents (e.g. [text] for a single document).")
+
+
 def _texts(documents: Sequence[str | Document | Mapping[str, Any]]) -> list[Any]:
-    if isinstance(documents, (str, bytes)):
-        return [documents]  # refused with a clear message by the core
+    _check_is_list(documents)
     return [doc.page_content if isinstance(doc, Document) else doc for doc in documents]
 
 

@@ -142,11 +142,17 @@ class GatewayRerank(BaseNodePostprocessor):
     # ------------------------------------------------------------------ the two paths
 
     def _start(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None) -> QueryBundle:
+        """Check the input, then dispatch ``ReRankStartEvent``.
+
+        The check comes first so a refused call leaves no start event without its end event.
+        A rerank call that fails after the start raises without a ``ReRankEndEvent``, as
+        llama_index.core's own rerankers (``StructuredLLMRerank``) do.
+        """
+        if query_bundle is None:
+            raise ValueError("GatewayRerank needs the query: pass query_str= or a query bundle.")
         dispatcher.event(ReRankStartEvent(
             query=query_bundle, nodes=nodes, top_n=self.top_n or len(nodes),
             model_name=self.model))
-        if query_bundle is None:
-            raise ValueError("GatewayRerank needs the query: pass query_str= or a query bundle.")
         return query_bundle
 
     def _payload(self, nodes: list[NodeWithScore], query: QueryBundle) -> dict[str, Any]:

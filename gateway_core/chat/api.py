@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import GatewayError, TransportError
+from ..errors import GatewayError, ResponseTooLargeError, TransportError
 from ..profiles import ModelProfile, resolve_profile
 from .learned import LEARNED, LearnedRejections
 from .request import build_request
@@ -354,7 +354,7 @@ class ChatStream:
                                      else accumulator.feed_event(event.data, event.event))
                             if delta is not None:
                                 yield delta
-                    except TransportError as exc:
+                    except (TransportError, ResponseTooLargeError) as exc:
                         raise accumulator.broken(exc) from exc
                     tail = accumulator.flush()
                     if tail is not None:
@@ -410,7 +410,7 @@ class AsyncChatStream:
                                      else accumulator.feed_event(event.data, event.event))
                             if delta is not None:
                                 yield delta
-                    except TransportError as exc:
+                    except (TransportError, ResponseTooLargeError) as exc:
                         raise accumulator.broken(exc) from exc
                     tail = accumulator.flush()
                     if tail is not None:

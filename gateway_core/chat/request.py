@@ -35,7 +35,7 @@ _REASONING_KEYS = ("reasoning_content",)
 def prepare_messages(
     messages: Sequence[Mapping[str, Any]], profile: ModelProfile
 ) -> list[dict[str, Any]]:
-    """Messages as sent: ``reasoning_content`` kept only on the tool-call turns of models that need it."""
+    """Messages as sent: ``reasoning_content`` kept only on tool-call turns of models needing it."""
     check_messages(messages)
     prepared: list[dict[str, Any]] = []
     keep_reasoning = profile.reasoning_roundtrip

@@ -116,3 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"gateway-kit: {redact(str(error), [key])}", file=sys.stderr)
         return 1
+    except OSError as error:  # a file or directory the command had to use (journal, --out)
+        if args.debug:
+            raise
+        print(f"gateway-kit: {redact(str(error), [key])}", file=sys.stderr)
+        return 1

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import InvalidRequestError
 from .output import print_json, print_table
 
 if TYPE_CHECKING:
@@ -130,9 +131,17 @@ def _describe_items(client: GatewayClient, items: list[MediaItem], out: Path | N
     """Each item's link and, with ``--out``, the file it was saved to."""
     from ..media_report import save_items
 
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-    paths = save_items(items, out, client.transport)
+    try:
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+        paths = save_items(items, out, client.transport)
+    except OSError as error:
+        # The results are paid for: print every link before reporting the failed save.
+        for item in items:
+            print(f"{item.kind}: {item.best_url or '(inline data, not saved)'}")
+        raise InvalidRequestError(
+            f"Could not save to {out}: {error.strerror or error}. The links above still work; "
+            "choose a writable directory with --out.") from error
     described = []
     for number, (item, path) in enumerate(zip(items, paths, strict=True), 1):
         entry: dict[str, Any] = {"kind": item.kind, "url": item.best_url,
@@ -149,7 +158,15 @@ def _print_items(described: list[dict[str, Any]]) -> None:
         print(f"{entry['kind']}: {shown}")
 
 
+def _check_out(out: Path | None) -> None:
+    """Refuse an --out that cannot be a directory before anything is paid for."""
+    if out is not None and out.exists() and not out.is_dir():
+        raise InvalidRequestError(f"--out {out} is a file, not a directory: choose a directory "
+                                  "(it is created if missing).")
+
+
 def image_command(client: GatewayClient, args: argparse.Namespace) -> int:
+    _check_out(args.out)
     progress = Progress("image", args.quiet or args.protocol == "images")
     try:
         result = client.generate_image(args.prompt, model=args.model, size=args.size, n=args.n,
@@ -165,6 +182,7 @@ def image_command(client: GatewayClient, args: argparse.Namespace) -> int:
 
 
 def video_command(client: GatewayClient, args: argparse.Namespace) -> int:
+    _check_out(args.out)
     _configure_journal(client, args)
     handle = client.create_video(args.prompt, model=args.model, protocol=args.protocol,
                                  seconds=args.seconds, size=args.size, images=args.image,

@@ -29,6 +29,7 @@ from ..catalog import ModelInfo, parse_models
 from ..errors import (
     APIError,
     GatewayError,
+    ServerError,
     TaskError,
     TransportError,
     error_from_response,
@@ -215,10 +216,14 @@ class TaskEngine:
                                   request=spec.summary())
 
     def _send_failed(self, record: TaskRecord, error: GatewayError) -> None:
-        """Forget the intent if nothing can have been paid; else keep it as ``unknown``."""
+        """Forget the intent if nothing can have been paid; else keep it as ``unknown``.
+
+        A 4xx/429 or a refused task is the gateway saying no. A 5xx is not: a proxy's 502 or a
+        relay's 500 can come after the upstream accepted (and billed) the task.
+        """
         cause = type(error.__cause__).__name__ if error.__cause__ else ""
-        unsent = isinstance(error, (APIError, TaskError)) or (
-            isinstance(error, TransportError) and cause in _UNSENT_CAUSES)
+        refused = isinstance(error, (APIError, TaskError)) and not isinstance(error, ServerError)
+        unsent = refused or (isinstance(error, TransportError) and cause in _UNSENT_CAUSES)
         if unsent:
             self.journal.discard(record.local_id)
         else:

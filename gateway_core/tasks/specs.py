@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -46,6 +47,15 @@ def check_aspect_ratio(ratio: Any) -> str | None:
     return f"{int(match.group(1))}:{int(match.group(2))}"
 
 
+def _check_params(params: Mapping[str, Any]) -> None:
+    """Provider keys go on the wire as JSON and into the journal: check both can take them."""
+    try:
+        json.dumps(params, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+        raise InvalidRequestError(
+            f"Extra task parameters must be JSON values in valid UTF-8 text: {exc}.") from None
+
+
 def make_spec(
     *,
     kind: MediaKind,
@@ -65,6 +75,7 @@ def make_spec(
     if prompt is not None or prompt_required:
         check_prompt(prompt)
     clean = {k: v for k, v in (params or {}).items() if v is not None}
+    _check_params(clean)
     return TaskSpec(
         kind=kind, model=model, prompt=prompt, images=tuple(load_images(images)),
         seconds=check_seconds(seconds), size=normalise_size(size),

@@ -60,7 +60,7 @@ class TaskSpec:
         """Identical requests to the same gateway and protocol get the same fingerprint."""
         text = json.dumps([protocol, gateway, self.summary()], sort_keys=True, ensure_ascii=False,
                           default=str)
-        return _digest(text.encode("utf-8"))
+        return _digest(text.encode("utf-8", "surrogatepass"))  # a hash, never sent
 
 
 def _digest(data: bytes) -> str:

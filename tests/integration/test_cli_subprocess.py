@@ -114,6 +114,21 @@ def test_image_prints_links_and_saves_with_out(gateway: Any, tmp_path: Any) -> N
     assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_an_unusable_out_is_refused_before_paying(emulator: Any, gateway: Any, tmp_path: Any
+                                                  ) -> None:
+    emulator.reset()
+    env = media_env(gateway, tmp_path / "journal.sqlite3")
+    not_a_dir = tmp_path / "file.txt"
+    not_a_dir.write_text("x")
+    for command in ("video", "image"):
+        result = cli(env, command, "a cat surfing", "--out", str(not_a_dir))
+        assert result.returncode == 2
+        assert result.stderr.startswith("gateway-kit: --out ")
+        assert result.stderr.count("\n") == 1
+        assert "Traceback" not in result.stderr
+    assert not [r for r in emulator.requests() if r["method"] == "POST"]
+
+
 def test_video_with_progress_saves_the_file_and_is_journaled(gateway: Any, tmp_path: Any) -> None:
     env = media_env(gateway, tmp_path / "journal.sqlite3")
     result = cli(env, "video", "a cat surfing", "--out", str(tmp_path / "out"))

@@ -56,11 +56,15 @@ def test_server_errors_on_create_are_not_resent(gateway: Any, tmp_path: Path,
     # The gateway may have forwarded the create upstream before failing: sending it again
     # could pay twice, so the error is raised with the journal entry kept for inspection.
     client, scenario = scripted_client(gateway, tmp_path, f"{step},ok")
+    prompt = f"create fault {step} {scenario}"
     with pytest.raises(e.ServerError) as caught:
-        client.create_video(f"create fault {step}", model=gateway.video_model,
-                            protocol="openai-videos")
+        client.create_video(prompt, model=gateway.video_model, protocol="openai-videos")
     assert creates(gateway, scenario) == 1
     assert caught.value.request_id
+    # Nor is it sent again blindly by the caller's retry: that takes new=True.
+    with pytest.raises(e.TaskError, match="new=True"):
+        client.create_video(prompt, model=gateway.video_model, protocol="openai-videos")
+    assert creates(gateway, scenario) == 1
 
 
 def test_a_dropped_connection_on_create_is_not_resent_and_blocks_a_blind_retry(

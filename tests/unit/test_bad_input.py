@@ -104,3 +104,24 @@ def test_every_class_reports_bad_settings_at_construction(index: int) -> None:
     with pytest.raises(ValueError, match="allow_insecure_http"):
         build(base_url="http://gw.example.com/v1", api_key="sk-bad-input-1")
     assert build(base_url="https://gw.example.com/v1", api_key="sk-bad-input-1"), name
+
+
+@pytest.mark.parametrize("call", [
+    pytest.param(lambda c: c.chat("hi", model="gpt-4o-mini", user="bad \udcff"), id="chat-param"),
+    pytest.param(lambda c: c.generate_image("bad \udcff", model="gpt-image-1"), id="image"),
+    pytest.param(lambda c: c.edit_image("bad \udcff", images=[b"\x89PNG\r\n\x1a\n" + bytes(64)],
+                                        model="gpt-image-1"), id="edit"),
+    pytest.param(lambda c: c.create_video("bad \udcff", model="sora-2"), id="video-auto"),
+    pytest.param(lambda c: c.create_video("ok", model="sora-2", protocol="openai-videos",
+                                          style="bad \udcff"), id="video-param"),
+    pytest.param(lambda c: c.create_video("ok", model="sora-2", protocol="openai-videos",
+                                          style={1, 2}), id="video-param-not-json"),
+    pytest.param(lambda c: c.rerank("q", ["a", "bad \udcff"], model="bge-reranker-v2-m3"),
+                 id="rerank"),
+    pytest.param(lambda c: c.embed(["bad \udcff"], model="bge-m3"), id="embed"),
+])
+def test_text_that_is_not_unicode_is_refused_before_sending(client: GatewayClient,
+                                                            call: Any) -> None:
+    """A lone surrogate (bytes decoded with surrogateescape) never becomes a UnicodeEncodeError."""
+    with pytest.raises(InvalidRequestError, match=r"UTF-8|Unicode|JSON values"):
+        call(client)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -26,6 +27,7 @@ from gateway_core.errors import (
     BadRequestError,
     GatewayConnectionError,
     IncompleteStreamError,
+    ResponseTooLargeError,
     error_from_response,
 )
 from gateway_core.transport import Transport
@@ -298,3 +300,24 @@ def test_refused_parameter_phrasings(message: str, param: str | None,
     payload = {"error": {"message": message, "param": param, "type": "invalid_request_error"}}
     error = error_from_response(400, json.dumps(payload).encode(), what="Chat completion")
     assert find_rejected_param(error, body) == expected
+
+
+def test_an_oversized_event_mid_stream_keeps_the_partial_text() -> None:
+    def endless_line() -> Iterator[bytes]:
+        yield sse([chunk({"content": "half"})], done=False)
+        yield b"data: " + b"x" * 4096
+        for _ in range(400):  # 1.6 MB of one event that never ends, against a 1 MiB cap
+            yield b"x" * 4096
+
+    def handler(body: dict[str, Any]) -> httpx.Response:
+        return httpx.Response(200, stream=_IterStream(endless_line()),
+                              headers={"content-type": "text/event-stream"})
+
+    gateway = Gateway(handler)
+    gateway.transport.config = dataclasses.replace(gateway.transport.config,
+                                                   max_response_bytes=1024 * 1024)
+    with pytest.raises(IncompleteStreamError) as caught:
+        for _ in ChatStream(gateway.transport, MESSAGES, call()):
+            pass
+    assert caught.value.partial_text == "half"
+    assert isinstance(caught.value.__cause__, ResponseTooLargeError)

@@ -96,6 +96,14 @@ def test_saturation_meaning_beats_status() -> None:
     assert isinstance(error_from_response(500, body), e.RateLimitError)
 
 
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 413, 422])
+def test_try_later_wording_never_makes_a_fatal_status_retryable(status: int) -> None:
+    body = _json({"error": {"message": "该分组已禁用, 请稍后再试", "type": "new_api_error"}})
+    error = error_from_response(status, body)
+    assert not isinstance(error, e.RateLimitError)
+    assert error.retryable is False
+
+
 def test_quota_403_not_retryable_even_if_type_says_upstream() -> None:
     body = _json({"error": {"message": "用户额度不足", "type": "new_api_error",
                             "code": "insufficient_user_quota"}})

@@ -12,6 +12,7 @@ import pytest
 from gateway_core.errors import (
     EndpointNotSupportedError,
     InvalidRequestError,
+    NotFoundError,
     RateLimitError,
     ResponseFormatError,
 )
@@ -189,6 +190,34 @@ def test_gateway_without_rerank(response: httpx.Response) -> None:
         rerank(gateway.transport, "q", DOCS, make_rerank_call("bge-reranker-v2-m3"))
     assert "JSON" not in type(info.value).__name__
     assert info.value.status_code in (404, 501, 200)
+
+
+MODEL_NOT_FOUND = {"error": {"message": "The model `x` does not exist",
+                             "type": "invalid_request_error", "code": "model_not_found"}}
+
+
+@pytest.mark.parametrize("body", [
+    MODEL_NOT_FOUND,
+    {"error": {"message": "The model `x` does not exist", "type": "invalid_request_error",
+               "code": ""}},
+])
+def test_unknown_model_404_is_not_a_missing_endpoint(body: Body) -> None:
+    gateway = MockGateway(lambda request_body: httpx.Response(404, json=body))
+    with pytest.raises(NotFoundError) as info:
+        rerank(gateway.transport, "q", DOCS, make_rerank_call("x"))
+    assert not isinstance(info.value, EndpointNotSupportedError)
+    assert "no rerank endpoint" not in str(info.value)
+    assert "`x`" in str(info.value) or "'x'" in str(info.value)
+    assert info.value.status_code == 404
+    assert info.value.code == body["error"]["code"]
+
+
+async def test_async_unknown_model_404_is_not_a_missing_endpoint() -> None:
+    gateway = MockGateway(lambda body: httpx.Response(404, json=MODEL_NOT_FOUND))
+    gateway.use_async()
+    with pytest.raises(NotFoundError, match="x") as info:
+        await arerank(gateway.transport, "q", DOCS, make_rerank_call("x"))
+    assert not isinstance(info.value, EndpointNotSupportedError)
 
 
 def test_other_errors_pass_through_typed() -> None:

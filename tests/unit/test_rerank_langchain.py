@@ -13,7 +13,7 @@ from langchain_core.documents import BaseDocumentCompressor, Document
 from langchain_core.runnables import RunnableLambda
 from pydantic import ValidationError
 
-from gateway_core.errors import EndpointNotSupportedError
+from gateway_core.errors import EndpointNotSupportedError, InvalidRequestError
 from langchain_gateway import GatewayRerank
 from langchain_gateway.retrievers import ContextualRerankRetriever
 from tests.unit.test_embeddings_core import MockGateway
@@ -65,6 +65,22 @@ def test_public_rerank_returns_index_and_score() -> None:
     assert sorted(item["index"] for item in everything) == [0, 1, 2, 3]
     assert len(reranker.rerank(DOCS, "cat", top_n=2)) == 2
     assert reranker.rerank([], "cat") == []
+
+
+@pytest.mark.parametrize("documents", ["the cat sat on the mat", "", b"bytes"])
+async def test_a_string_instead_of_a_list_is_refused(documents: Any) -> None:
+    gateway = MockGateway(jina)
+    gateway.use_async()
+    reranker = wired(gateway)
+    with pytest.raises(InvalidRequestError, match="list of documents"):
+        reranker.rerank(documents, "cat")
+    with pytest.raises(InvalidRequestError, match="list of documents"):
+        await reranker.arerank(documents, "cat")
+    with pytest.raises(InvalidRequestError, match="list of documents"):
+        reranker.compress_documents(documents, "cat")
+    with pytest.raises(InvalidRequestError, match="list of documents"):
+        await reranker.acompress_documents(documents, "cat")
+    assert gateway.bodies == []
 
 
 def test_empty_documents_send_nothing() -> None:

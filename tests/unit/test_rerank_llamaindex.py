@@ -114,6 +114,39 @@ def test_empty_nodes_and_missing_query(recorder: Recorder) -> None:
         wired(gateway).postprocess_nodes(nodes())
 
 
+def rerank_events(recorder: Recorder) -> list[str]:
+    return [type(e).__name__ for e in recorder.events if type(e).__name__.startswith("ReRank")]
+
+
+def test_missing_query_is_refused_before_the_start_event(recorder: Recorder) -> None:
+    gateway = MockGateway(jina)
+    with pytest.raises(ValueError, match="needs the query"):
+        wired(gateway).postprocess_nodes(nodes())
+    with pytest.raises(ValueError, match="needs the query"):
+        wired(gateway).postprocess_nodes([])
+    assert rerank_events(recorder) == []  # no ReRankStartEvent left without its end event
+    assert gateway.bodies == []
+
+
+async def test_async_missing_query_is_refused_before_the_start_event(
+        recorder: Recorder) -> None:
+    gateway = MockGateway(jina)
+    gateway.use_async()
+    with pytest.raises(ValueError, match="needs the query"):
+        await wired(gateway).apostprocess_nodes(nodes())
+    assert rerank_events(recorder) == []
+    assert gateway.bodies == []
+
+
+def test_failed_call_after_start_matches_llamaindex(recorder: Recorder) -> None:
+    """Like llama_index.core's StructuredLLMRerank: a failing call raises, no end event."""
+    gateway = MockGateway(lambda body: httpx.Response(
+        404, json={"error": {"message": "Invalid URL (POST /v1/rerank)", "type": "x"}}))
+    with pytest.raises(EndpointNotSupportedError):
+        wired(gateway).postprocess_nodes(nodes(), query_str="q")
+    assert rerank_events(recorder) == ["ReRankStartEvent"]
+
+
 def test_split_requests() -> None:
     gateway = MockGateway(jina)
     ranked = wired(gateway, top_n=2, max_documents_per_request=3).postprocess_nodes(

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from gateway_core.errors import (
+    BadRequestError,
     GatewayConnectionError,
     InvalidRequestError,
     ServerError,
@@ -128,8 +129,16 @@ def test_create_is_never_resent_after_the_body_left(clock: FakeClock) -> None:
     with pytest.raises(ServerError):
         gw.client.create_video("x", model="sora-2", protocol="openai-videos")
     assert gw.count(*CREATE) == 1
-    # The gateway answered (an error): nothing was accepted, the intent is forgotten.
-    assert gw.client.list_tasks() == []
+    # A 5xx may come after the upstream accepted the task: kept as unknown, not forgotten.
+    assert [r.state for r in gw.client.list_tasks()] == ["unknown"]
+
+
+def test_a_refused_create_is_forgotten(clock: FakeClock) -> None:
+    gw = FakeGateway({CREATE: [respond({"error": {"message": "bad size"}}, 400)]})
+    engine_for(gw, clock)
+    with pytest.raises(BadRequestError):
+        gw.client.create_video("x", model="sora-2", protocol="openai-videos")
+    assert gw.client.list_tasks() == []  # the gateway said no: nothing can have been paid
 
 
 def test_lost_connection_after_sending_blocks_silent_resubmission(clock: FakeClock) -> None:

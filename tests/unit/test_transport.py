@@ -319,3 +319,12 @@ async def test_async_request_retries_and_uses_loop_client(monkeypatch: pytest.Mo
     assert len(calls) == 2
     assert len(sleeps) == 1
     await transport.aclose()
+
+
+def test_the_library_logger_prints_nothing_unless_the_application_configures_logging() -> None:
+    import logging
+
+    import gateway_core.transport  # noqa: F401  (attaches the handler)
+
+    handlers = logging.getLogger("gateway_core").handlers
+    assert any(isinstance(h, logging.NullHandler) for h in handlers)
