@@ -7,7 +7,9 @@ the same gateway share their connection pools, proxy, TLS and header settings.
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -86,6 +88,14 @@ def _normalise_base_url(raw: str, allow_insecure_http: bool) -> str:
         )
     if not parts.hostname:
         raise ConfigurationError(f"Base URL {url!r} has no host name.")
+    try:
+        parts.port  # noqa: B018  (parsing it is the check)
+    except ValueError:
+        raise ConfigurationError(f"Base URL {url!r} has an invalid port.") from None
+    if parts.username or parts.password:
+        raise ConfigurationError(
+            "The base URL contains a user name or password: it would show in logs and errors. "
+            "Pass the gateway key as api_key, and any other credentials through headers.")
     if parts.query or parts.fragment:
         raise ConfigurationError(
             f"Base URL {url!r} must not contain a query string or fragment; pass only "
@@ -107,6 +117,27 @@ def _normalise_base_url(raw: str, allow_insecure_http: bool) -> str:
             "Use https://, or pass allow_insecure_http=True if this network is trusted."
         )
     return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def _check_proxy(proxy: Any) -> None:
+    if proxy is None:
+        return
+    scheme = urlsplit(str(proxy)).scheme.lower() if "://" in str(proxy) else ""
+    if scheme not in ("http", "https", "socks5", "socks5h"):
+        raise ConfigurationError(
+            f"proxy must be a URL such as 'http://proxy:8080' or 'socks5://proxy:1080', "
+            f"not {proxy!r}.")
+    if scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
+        raise ConfigurationError(
+            "A SOCKS proxy needs httpx's socks support: pip install 'httpx[socks]'.")
+
+
+def _check_verify(verify: Any) -> None:
+    if isinstance(verify, bool) or hasattr(verify, "wrap_socket"):  # an ssl.SSLContext
+        return
+    if not isinstance(verify, (str, os.PathLike)) or not os.path.exists(verify):
+        raise ConfigurationError(
+            f"verify must be True, False or the path of a CA bundle that exists, not {verify!r}.")
 
 
 def _freeze_headers(headers: Any) -> tuple[tuple[str, str], ...]:
@@ -164,7 +195,7 @@ class GatewayConfig:
     max_response_bytes: int = 128 * 1024 * 1024
 
     def __post_init__(self) -> None:
-        base_url = self.base_url or os.environ.get(ENV_BASE_URL)
+        base_url = (self.base_url or os.environ.get(ENV_BASE_URL) or "").strip()
         if not base_url:
             raise ConfigurationError(
                 f"No gateway base URL: pass base_url='https://your-gateway' or set {ENV_BASE_URL}."
@@ -180,7 +211,8 @@ class GatewayConfig:
         for name in ("timeout", "connect_timeout", "stream_idle_timeout", "backoff_base",
                      "backoff_max"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or value <= 0:
+            if (not isinstance(value, (int, float)) or isinstance(value, bool)
+                    or not math.isfinite(value) or value <= 0):
                 raise ConfigurationError(
                     f"{name} must be a positive number of seconds, not {value!r}."
                 )
@@ -188,12 +220,17 @@ class GatewayConfig:
             raise ConfigurationError(
                 f"max_response_bytes must be an integer >= 1024, not {self.max_response_bytes!r}."
             )
-        if self.deadline is not None and self.deadline <= 0:
+        if self.deadline is not None and (
+                not isinstance(self.deadline, (int, float)) or isinstance(self.deadline, bool)
+                or not math.isfinite(self.deadline) or self.deadline <= 0):
             raise ConfigurationError(f"deadline must be positive or None, not {self.deadline!r}.")
-        if not isinstance(self.max_retries, int) or self.max_retries < 0:
+        if (not isinstance(self.max_retries, int) or isinstance(self.max_retries, bool)
+                or self.max_retries < 0):
             raise ConfigurationError(
                 f"max_retries must be an integer >= 0, not {self.max_retries!r}."
             )
+        _check_proxy(self.proxy)
+        _check_verify(self.verify)
         normalised = _normalise_base_url(base_url, self.allow_insecure_http)
         object.__setattr__(self, "base_url", normalised)
         object.__setattr__(self, "api_key", Secret(key_text))

@@ -12,6 +12,7 @@ overrides on top.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -284,6 +285,9 @@ def normalise_model_name(name: str) -> str:
     return lowered
 
 
+_SIZE_SUFFIX = re.compile(r"-(\d{1,4})([km])(?:-|$)")
+
+
 def _lookup(name: str) -> ModelProfile:
     cached = _CACHE.get(name)
     if cached is not None:
@@ -298,6 +302,15 @@ def _lookup(name: str) -> ModelProfile:
         "thinking" in normalised or "reasoner" in normalised or normalised.endswith("-r1")
     ) and profile.reasoning in ("none", "hidden"):
         profile = dataclasses.replace(profile, reasoning="reasoning_content")
+    size = _SIZE_SUFFIX.search(normalised)
+    if size and profile.kind == "chat":
+        # "moonshot-v1-8k", "doubao-1.5-pro-32k", "glm-4-9b-chat-1m": the name states the
+        # window; trust it over the family's figure, and keep the output within it.
+        window = int(size.group(1)) * (1024 if size.group(2) == "k" else 1024 * 1024)
+        if window >= 1024:
+            profile = dataclasses.replace(profile, context_window=window,
+                                          max_output_tokens=min(profile.max_output_tokens,
+                                                                window // 2))
     if len(_CACHE) < 4096:
         _CACHE[name] = profile
     return profile

@@ -481,7 +481,7 @@ class Transport:
         while True:
             request = _build_request(
                 client, method, url, json=json, data=data, files=files, params=params,
-                headers=request_headers, timeout=request_timeout,
+                headers=request_headers, timeout=attempts.capped(request_timeout),
             )
             try:
                 raw = client.send(request, stream=True)
@@ -522,7 +522,7 @@ class Transport:
         while True:
             request = _build_request(
                 client, method, url, json=json, data=data, files=files, params=params,
-                headers=request_headers, timeout=request_timeout,
+                headers=request_headers, timeout=attempts.capped(request_timeout),
             )
             try:
                 raw = await client.send(request, stream=True)
@@ -561,7 +561,7 @@ class Transport:
         while True:
             request = _build_request(
                 client, method, url, json=json, params=params, headers=request_headers,
-                timeout=self.stream_timeout,
+                timeout=attempts.capped(self.stream_timeout),
             )
             try:
                 raw = client.send(request, stream=True)
@@ -611,7 +611,7 @@ class Transport:
         while True:
             request = _build_request(
                 client, method, url, json=json, params=params, headers=request_headers,
-                timeout=self.stream_timeout,
+                timeout=attempts.capped(self.stream_timeout),
             )
             try:
                 raw = await client.send(request, stream=True)
@@ -673,6 +673,24 @@ class _Attempts:
         self.attempt = 0
         self.deadline = transport.policy.start()
         self.started = time.perf_counter()
+
+    def capped(self, timeout: httpx.Timeout) -> httpx.Timeout:
+        """This attempt's timeouts, none longer than what is left of the overall deadline."""
+        if self.deadline is None:
+            return timeout
+        left = self.deadline - time.monotonic()
+        if left <= 0.001:
+            raise GatewayTimeoutError(
+                f"{self.what or self.method + ' ' + self.url}: the overall deadline of "
+                f"{self.transport.config.deadline:g} s passed before the next attempt. Raise "
+                "deadline or lower max_retries.")
+
+        def cap(value: float | None) -> float:
+            return left if value is None else min(value, left)
+
+        self.timeout = cap(timeout.read)
+        return httpx.Timeout(connect=cap(timeout.connect), read=cap(timeout.read),
+                             write=cap(timeout.write), pool=cap(timeout.pool))
 
     def received(self, raw: httpx.Response, content: bytes) -> Response:
         response = Response(raw.status_code, raw.headers, content, self.url)

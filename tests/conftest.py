@@ -53,6 +53,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.disable_socket)
         elif not LIVE:
             item.add_marker(pytest.mark.allow_hosts(LOOPBACK))
+        if LIVE and RECORD and not item.get_closest_marker("vcr") and (
+                "integration" in item.nodeid or "standard" in item.nodeid):
+            # GATEWAY_RECORD=1 with GATEWAY_LIVE=1: every live exchange becomes a cassette
+            # (keys scrubbed by vcr_config) that replay tests can be built from.
+            item.add_marker(pytest.mark.vcr)
         if item.get_closest_marker("live") and not LIVE:
             item.add_marker(pytest.mark.skip(reason="needs GATEWAY_LIVE=1 and a real gateway"))
 
@@ -145,12 +150,20 @@ def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
+@pytest.fixture
+def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
+    """Replay cassettes live in top-level ``cassettes/``; live recordings (GATEWAY_RECORD=1) in
+    ``cassettes/live/<test module>/``, apart from the curated ones and from each other."""
+    if LIVE and RECORD:
+        return str(ROOT / "cassettes" / "live" / Path(str(request.node.fspath)).stem)
+    return str(ROOT / "cassettes")
+
+
 @pytest.fixture(scope="module")
 def vcr_config() -> dict[str, Any]:
     """Replay-only cassettes unless GATEWAY_RECORD=1; keys never reach a cassette."""
     return {
         "record_mode": "new_episodes" if RECORD else "none",
-        "cassette_library_dir": str(ROOT / "cassettes"),
         "filter_headers": [(name, "<redacted>") for name in SECRET_HEADERS],
         "filter_query_parameters": [("key", "<redacted>")],
         "before_record_request": _scrub_request,

@@ -3,9 +3,10 @@
 Relays break the OpenAI streaming contract in known ways (research/painpoints.md §3):
 ``index`` missing; ``id`` and ``name`` repeated in every fragment (naive concatenation builds
 ``call_1call_1`` and ``addadd``); two calls in one chunk; every call sent with ``index`` 0 and
-distinct ids; ``arguments`` as a JSON object instead of text; the full arguments repeated in
-every fragment; arguments that are not valid JSON. :class:`ToolCallAssembler` turns any of that
-into clean fragments (:data:`~gateway_core.chat.types.ToolCallDelta`: our own stable index, id and
+distinct ids, or with no ids at all (naive merging builds ``addmul`` with ``{"a":1}{"x":2}``);
+``arguments`` as a JSON object instead of text; the full arguments repeated in every fragment;
+arguments that are not valid JSON. :class:`ToolCallAssembler` turns any of that into clean
+fragments (:data:`~gateway_core.chat.types.ToolCallDelta`: our own stable index, id and
 name once, only new argument text) and finished :class:`~gateway_core.chat.types.ToolCall`\\ s.
 """
 
@@ -76,7 +77,7 @@ def parse_tool_calls(raw_calls: Any) -> list[ToolCall]:
 
 
 class _Call:
-    __slots__ = ("arguments", "generated_id", "id", "index", "name")
+    __slots__ = ("arguments", "generated_id", "id", "index", "name", "renamed")
 
     def __init__(self, index: int, call_id: str | None) -> None:
         self.index = index
@@ -84,6 +85,42 @@ class _Call:
         self.id = call_id or new_call_id()
         self.name = ""
         self.arguments = ""
+        # Its name came again, without new arguments, after its arguments were complete: the
+        # header of a next call at the same index (or a harmless repeat; the next fragment says).
+        self.renamed = False
+
+
+def _complete(arguments: str) -> bool:
+    return bool(arguments.strip()) and parse_arguments(arguments)[1] is None
+
+
+def _starts_new_value(existing: str, arguments: Any) -> bool:
+    """Whether an arguments fragment begins another JSON object (not a repeat of ``existing``)."""
+    if isinstance(arguments, Mapping):
+        return parse_arguments(existing)[0] != dict(arguments)
+    if not isinstance(arguments, str) or not arguments.lstrip().startswith("{"):
+        return False
+    return not arguments.startswith(existing)  # a whole or cumulative repeat is the same call
+
+
+def _begins_new_call(call: _Call, name: Any, arguments: Any) -> bool:
+    """Whether a fragment without a known id, routed to ``call`` (same index, or no index),
+    clearly begins another call: relays that put every call at index 0 without ids.
+
+    Only once ``call`` has a name: a *different* name (not a cumulative one) after its arguments
+    began; or its name again (in this fragment or an earlier one) after its arguments form a
+    complete JSON object, with arguments that begin another object. The same name with argument
+    fragments (relays repeating id and name in every chunk), or the whole arguments repeated, stays
+    one call. Two calls with the same name and the same arguments cannot be told from a repeat.
+    """
+    if not call.name:
+        return False
+    named = isinstance(name, str) and bool(name)
+    if named and name != call.name and not name.startswith(call.name) and call.arguments.strip():
+        return True
+    if not (named and name == call.name) and not call.renamed:
+        return False
+    return _starts_new_value(call.arguments, arguments) and _complete(call.arguments)
 
 
 class ToolCallAssembler:
@@ -107,30 +144,37 @@ class ToolCallAssembler:
             self._by_index[raw_index] = call
         return call
 
-    def _locate(self, call_id: str | None, raw_index: Any) -> tuple[_Call, bool]:
-        """The call a fragment belongs to, and whether it was just created."""
+    def _locate(self, call_id: str | None, raw_index: Any, name: Any,
+                arguments: Any) -> tuple[_Call, bool, _Call | None]:
+        """The call a fragment belongs to, whether it was just created, and the call it
+        replaces at a reused index (``None`` if none)."""
         if call_id:
             known = self._by_id.get(call_id)
             if known is not None:
                 if isinstance(raw_index, int):
                     self._by_index[raw_index] = known
-                return known, False
+                return known, False, None
         if isinstance(raw_index, int) and not isinstance(raw_index, bool):
             call = self._by_index.get(raw_index)
             if call is None:
-                return self._new(call_id, raw_index), True
+                return self._new(call_id, raw_index), True, None
+            if _begins_new_call(call, name, arguments):  # unnumbered relays: a next call
+                return self._new(call_id, raw_index), True, call
             if call_id and call.id != call_id:
                 if call.generated_id:  # the relay names the id late: adopt it
                     del self._by_id[call.id]
                     call.id, call.generated_id = call_id, False
                     self._by_id[call_id] = call
-                    return call, False
+                    return call, False, None
                 # A different id at an index already in use: a new call (index-0 relays).
-                return self._new(call_id, raw_index), True
-            return call, False
+                return self._new(call_id, raw_index), True, call
+            return call, False, None
         if call_id or not self.calls:
-            return self._new(call_id, None), True
-        return self.calls[-1], False  # no index, no id: continues the current call
+            return self._new(call_id, None), True, None
+        current = self.calls[-1]  # no index, no id: continues the current call, unless
+        if _begins_new_call(current, name, arguments):  # it clearly begins a next one
+            return self._new(None, None), True, current
+        return current, False, None
 
     def feed(self, items: Iterable[Any]) -> list[ToolCallDelta]:
         """Take one chunk's ``delta.tool_calls``; return the clean fragments it adds."""
@@ -142,10 +186,17 @@ class ToolCallAssembler:
             if not isinstance(function, Mapping):
                 function = {}
             call_id = item.get("id")
-            call, created = self._locate(call_id if isinstance(call_id, str) else None,
-                                         item.get("index"))
-            name_piece = self._name_piece(call, function.get("name"))
-            args_piece = self._args_piece(call, function.get("arguments"))
+            name, arguments = function.get("name"), function.get("arguments")
+            call, created, replaced = self._locate(call_id if isinstance(call_id, str) else None,
+                                                   item.get("index"), name, arguments)
+            if replaced is not None and replaced.renamed and not name:
+                name = replaced.name  # the next call's name came in an earlier fragment
+            name_piece = self._name_piece(call, name)
+            args_piece = self._args_piece(call, arguments)
+            if args_piece.strip():
+                call.renamed = False
+            elif not created and name == call.name and _complete(call.arguments):
+                call.renamed = True
             if created or name_piece or args_piece:
                 fragments.append({
                     "index": call.index,

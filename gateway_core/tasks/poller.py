@@ -20,7 +20,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import APIError, GatewayError, InvalidRequestError, TaskError, TaskTimeoutError
+from ..errors import (
+    APIError,
+    GatewayError,
+    InvalidRequestError,
+    ResponseFormatError,
+    TaskError,
+    TaskTimeoutError,
+)
 from .base import task_failure
 from .types import TaskSnapshot
 
@@ -149,9 +156,11 @@ class Poller:
         if isinstance(error, TaskError):
             raise error
         failures += 1
-        # An error body in an HTTP 200 while polling is an upstream hiccup (new-api relays the
-        # provider's answer): the task itself is unaffected, so it counts as transient here.
-        transient = error.retryable or (isinstance(error, APIError) and error.status_code == 200)
+        # An error body in an HTTP 200, or a garbled or oversized answer, while polling is a hiccup
+        # between us and the gateway (new-api relays the provider's answer as it comes): the
+        # paid task itself is unaffected, so it counts as transient, up to max_poll_errors.
+        transient = (error.retryable or isinstance(error, ResponseFormatError)
+                     or (isinstance(error, APIError) and error.status_code == 200))
         if not transient or failures > self.settings.max_poll_errors:
             raise TaskError(
                 f"Polling task {task_id} ({protocol}) failed: {error.message} The task may "

@@ -179,3 +179,41 @@ def test_interrupted_video_is_resumed_without_paying_twice(
     creates = [r for r in emulator.requests("/v1/videos")
                if r["model"] == f"{gateway.video_model}+slow" and r["method"] == "POST"]
     assert len(creates) == 1
+
+
+def test_tasks_resume_without_an_id_finishes_every_unfinished_task(gateway: Any,
+                                                                   tmp_path: Any) -> None:
+    from tests.integration.media_support import media_client
+
+    journal = tmp_path / "journal.sqlite3"
+    client = media_client(gateway, journal)
+    ids = {client.create_video(f"left running {n} {tmp_path.name}", model=gateway.video_model,
+                               protocol="openai-videos").task_id for n in range(2)}
+    env = media_env(gateway, journal)
+    resumed = cli(env, "tasks", "resume", "--json", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    rows = json.loads(resumed.stdout)
+    assert {row["task_id"] for row in rows} == ids
+    assert {row["state"] for row in rows} == {"succeeded"}
+    again = cli(env, "tasks", "resume")
+    assert again.returncode == 0
+    assert "No unfinished tasks" in again.stdout
+
+
+def test_the_emulator_command_serves_a_gateway(tmp_path: Any) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway_core", "emulator", "--port", "0", "--keys", "sk-cli-1"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().strip()
+        assert base_url.startswith("http://127.0.0.1:")
+        assert base_url.endswith("/v1")
+        env.update(GATEWAY_BASE_URL=base_url, GATEWAY_API_KEY="sk-cli-1")
+        chat = cli(env, "chat", "hello emulator")
+        assert chat.returncode == 0, chat.stderr
+        assert "hello emulator" in chat.stdout
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

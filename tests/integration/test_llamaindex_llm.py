@@ -8,11 +8,23 @@ understands language are xfail against it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from llama_index.core.agent.workflow import FunctionAgent, ToolCallResult
 from llama_index.core.base.llms.types import ChatMessage, ThinkingBlock, ToolCallBlock
+from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from llama_index.core.instrumentation.events import BaseEvent
+from llama_index.core.instrumentation.events.llm import (
+    LLMChatEndEvent,
+    LLMChatInProgressEvent,
+    LLMChatStartEvent,
+    LLMCompletionEndEvent,
+    LLMCompletionInProgressEvent,
+    LLMCompletionStartEvent,
+)
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
@@ -111,6 +123,124 @@ async def test_reasoning_styles_become_thinking_blocks(
     final = chunks[-1].message.blocks[0]
     assert isinstance(final, ThinkingBlock)
     assert final.content == thinking.content
+
+
+# --------------------------------------------------------------------------- instrumentation
+
+
+class CollectLLMEvents(BaseEventHandler):
+    """Records the LLM events of LlamaIndex's instrumentation (the new event system)."""
+
+    events: list[BaseEvent] = []
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "CollectLLMEvents"
+
+    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
+        if type(event).__module__ == LLMChatStartEvent.__module__:
+            self.events.append(event)
+
+
+@pytest.fixture
+def llm_events() -> Iterator[list[BaseEvent]]:
+    """LLM events seen by the root dispatcher during the test; the handler is always removed
+    afterwards (the dispatcher is global)."""
+    handler = CollectLLMEvents(events=[])
+    root = get_dispatcher()
+    root.add_event_handler(handler)
+    try:
+        yield handler.events
+    finally:
+        root.event_handlers.remove(handler)
+
+
+def _take(events: list[BaseEvent]) -> list[BaseEvent]:
+    taken = list(events)
+    events.clear()
+    return taken
+
+
+def _check_chat_events(events: list[BaseEvent], messages: list[ChatMessage], text: str,
+                       model: str, chunks: list[Any] | None = None) -> None:
+    """One call's events: start, an in-progress event per streamed chunk, end with the answer."""
+    start, *progress, end = events
+    assert isinstance(start, LLMChatStartEvent)
+    assert [m.content for m in start.messages] == [m.content for m in messages]
+    assert start.model_dict["model_name"] == model
+    assert isinstance(end, LLMChatEndEvent)
+    assert end.response is not None
+    assert end.response.message.content == text
+    assert start.span_id == end.span_id
+    if chunks is None:
+        assert progress == []
+        return
+    assert progress
+    assert all(isinstance(e, LLMChatInProgressEvent) for e in progress)
+    assert [e.response.delta for e in progress] == [c.delta for c in chunks]
+    assert "".join(e.response.delta or "" for e in progress) == text
+
+
+def _check_completion_events(events: list[BaseEvent], prompt: str, text: str, model: str,
+                             pieces: list[Any] | None = None) -> None:
+    start, *progress, end = events
+    assert isinstance(start, LLMCompletionStartEvent)
+    assert start.prompt == prompt
+    assert start.model_dict["model_name"] == model
+    assert isinstance(end, LLMCompletionEndEvent)
+    assert end.prompt == prompt
+    assert end.response.text == text
+    assert start.span_id == end.span_id
+    if pieces is None:
+        assert progress == []
+        return
+    assert progress
+    assert all(isinstance(e, LLMCompletionInProgressEvent) for e in progress)
+    assert "".join(e.response.delta or "" for e in progress) == text
+
+
+def test_instrumentation_events_fire(gateway: Any, llm_events: list[BaseEvent]) -> None:
+    model = llm(gateway, max_tokens=50)
+    name = gateway.chat_model
+    messages = user("Say hello.")
+    response = model.chat(messages)
+    assert response.message.content
+    _check_chat_events(_take(llm_events), messages, response.message.content, name)
+
+    chunks = list(model.stream_chat(messages))
+    streamed = chunks[-1].message.content
+    assert streamed
+    _check_chat_events(_take(llm_events), messages, streamed, name, chunks)
+
+    completion = model.complete("Say hi.")
+    assert completion.text
+    _check_completion_events(_take(llm_events), "Say hi.", completion.text, name)
+
+    pieces = list(model.stream_complete("Say hi."))
+    _check_completion_events(_take(llm_events), "Say hi.", pieces[-1].text, name, pieces)
+
+
+async def test_async_instrumentation_events_fire(
+    gateway: Any, llm_events: list[BaseEvent]
+) -> None:
+    model = llm(gateway, max_tokens=50)
+    name = gateway.chat_model
+    messages = user("Say hello.")
+    response = await model.achat(messages)
+    assert response.message.content
+    _check_chat_events(_take(llm_events), messages, response.message.content, name)
+
+    chunks = [c async for c in await model.astream_chat(messages)]
+    streamed = chunks[-1].message.content
+    assert streamed
+    _check_chat_events(_take(llm_events), messages, streamed, name, chunks)
+
+    completion = await model.acomplete("Say hi.")
+    assert completion.text
+    _check_completion_events(_take(llm_events), "Say hi.", completion.text, name)
+
+    pieces = [p async for p in await model.astream_complete("Say hi.")]
+    _check_completion_events(_take(llm_events), "Say hi.", pieces[-1].text, name, pieces)
 
 
 # --------------------------------------------------------------------------- tools

@@ -39,11 +39,12 @@ def creates(gateway: Any, scenario: str) -> int:
 
 @pytest.mark.parametrize("step", ["429-empty", "429-saturated", "503-model-not-found",
                                   "503-overloaded", "500-html", "502-html", "500", "reset",
-                                  "200-error", "stall:3"])
+                                  "200-error", "stall:3", "not-json", "huge:3000000"])
 def test_faults_while_polling_are_retried_and_the_task_finishes(
     gateway: Any, tmp_path: Path, step: str
 ) -> None:
-    client, scenario = scripted_client(gateway, tmp_path, f"ok,{step}", timeout=1.0)
+    client, scenario = scripted_client(gateway, tmp_path, f"ok,{step}", timeout=1.0,
+                                       max_response_bytes=1_000_000)
     result = client.create_video(f"poll fault {step}", model=gateway.video_model,
                                  protocol="openai-videos").result()
     assert result.state == "succeeded"

@@ -146,6 +146,23 @@ def test_overall_deadline_stops_retries(emulator: Any) -> None:
     assert 2 <= count(emulator, headers, CHAT) < 40
 
 
+def test_the_deadline_cuts_an_attempt_in_flight(emulator: Any) -> None:
+    # Without the cap this stalled answer would arrive after 3 s, well inside timeout=10.
+    headers = scripted("stall:3")
+    client = client_for(emulator, timeout=10, deadline=0.5)
+    with pytest.raises(e.GatewayTimeoutError):
+        client.transport.request("POST", CHAT, json=BODY, headers=headers)
+    assert count(emulator, headers, CHAT) == 1
+
+
+async def test_the_deadline_cuts_an_async_attempt_in_flight(emulator: Any) -> None:
+    headers = scripted("stall:3")
+    client = client_for(emulator, timeout=10, deadline=0.5)
+    with pytest.raises(e.GatewayTimeoutError):
+        await client.transport.arequest("POST", CHAT, json=BODY, headers=headers)
+    assert count(emulator, headers, CHAT) == 1
+
+
 def test_unknown_model_is_model_not_available(emulator: Any) -> None:
     body = dict(BODY, model="no-such-model-anywhere")
     with pytest.raises(e.ModelNotAvailableError, match="no-such-model-anywhere"):

@@ -171,6 +171,104 @@ def test_scenario_survives_every_cut(name: str) -> None:
                                          "arguments": call.arguments}
 
 
+def tool_item(name: str | None = None, arguments: Any = "", index: int | None = 0,
+              call_id: str | None = None) -> dict[str, Any]:
+    """One ``delta.tool_calls`` item; without ``call_id`` it has no ``id`` (unnumbered relays)."""
+    function: dict[str, Any] = {"arguments": arguments}
+    if name is not None:
+        function["name"] = name
+    item: dict[str, Any] = {"type": "function", "function": function}
+    if index is not None:
+        item["index"] = index
+    if call_id is not None:
+        item["id"] = call_id
+    return item
+
+
+def tool_stream(*items: dict[str, Any]) -> bytes:
+    return sse([chunk({"tool_calls": [item]}) for item in items] + [chunk({}, "tool_calls")])
+
+
+# Relays that send every call at index 0 (or without index) and without ids. Expected calls are
+# (id, name, args); an id of None means "one we generated" (any ``call_…``, distinct from the rest).
+REUSED_INDEX: dict[str, tuple[bytes, list[tuple[str | None, str, dict[str, Any]]]]] = {
+    "two calls at index 0 without ids, different names": (
+        tool_stream(tool_item("add"), tool_item(None, '{"a": 1}'),
+                    tool_item("mul"), tool_item(None, '{"x": 2}')),
+        [(None, "add", {"a": 1}), (None, "mul", {"x": 2})],
+    ),
+    "two calls at index 0 without ids, name and arguments in one chunk each": (
+        tool_stream(tool_item("add", '{"a":1}'), tool_item("mul", '{"x":2}')),
+        [(None, "add", {"a": 1}), (None, "mul", {"x": 2})],
+    ),
+    "two calls at index 0 without ids, same name": (
+        tool_stream(tool_item("add"), tool_item(None, '{"a"'), tool_item(None, ": 1}"),
+                    tool_item("add"), tool_item(None, '{"a": 2'), tool_item(None, "}")),
+        [(None, "add", {"a": 1}), (None, "add", {"a": 2})],
+    ),
+    "two calls at index 0 without ids, same name, arguments with the name": (
+        tool_stream(tool_item("add", '{"a": 1}'), tool_item("add", ' {"a": 2}')),
+        [(None, "add", {"a": 1}), (None, "add", {"a": 2})],
+    ),
+    "two calls at index 0 without ids, arguments as objects": (
+        tool_stream(tool_item("add", {"a": 1}), tool_item("add", {"a": 2})),
+        [(None, "add", {"a": 1}), (None, "add", {"a": 2})],
+    ),
+    "two calls without index or ids": (
+        tool_stream(tool_item("add", '{"a": 1}', index=None),
+                    tool_item("mul", '{"x"', index=None), tool_item(None, ": 2}", index=None)),
+        [(None, "add", {"a": 1}), (None, "mul", {"x": 2})],
+    ),
+    "first call without id, second with one, both at index 0": (
+        tool_stream(tool_item("add", '{"a": 1}'), tool_item("mul", '{"x": 2}', call_id="call_2")),
+        [(None, "add", {"a": 1}), ("call_2", "mul", {"x": 2})],
+    ),
+    "name repeated in every chunk without ids, then once more": (
+        tool_stream(*[tool_item("add", piece) for piece in ('{"a"', ": 1", "}", "")]),
+        [(None, "add", {"a": 1})],
+    ),
+    "name and whole arguments repeated without ids": (
+        tool_stream(*[tool_item("add", '{"a": 1}') for _ in range(3)]),
+        [(None, "add", {"a": 1})],
+    ),
+    "name and cumulative arguments repeated without ids": (
+        tool_stream(*[tool_item("add", text) for text in ('{"a"', '{"a": 1', '{"a": 1}')]),
+        [(None, "add", {"a": 1})],
+    ),
+    "id named late is adopted": (
+        tool_stream(tool_item("add"), tool_item(None, '{"a"', call_id="call_1"),
+                    tool_item(None, ": 1}")),
+        [("call_1", "add", {"a": 1})],
+    ),
+    "id named late with the name repeated is adopted": (
+        tool_stream(tool_item("add"), tool_item("add", '{"a"', call_id="call_1"),
+                    tool_item("add", ": 1}", call_id="call_1")),
+        [("call_1", "add", {"a": 1})],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(REUSED_INDEX))
+def test_calls_at_a_reused_index_survive_every_cut(name: str) -> None:
+    body, expected = REUSED_INDEX[name]
+    for pieces in splits(body):
+        deltas, accumulator = run(pieces)
+        result = accumulator.finish()
+        assert result.invalid_tool_calls == [], pieces
+        calls = result.tool_calls
+        assert [(c.name, c.args) for c in calls] == [(n, a) for _, n, a in expected], pieces
+        assert [c.index for c in calls] == list(range(len(expected)))
+        for call, (call_id, _, _) in zip(calls, expected, strict=True):
+            assert call.id == call_id if call_id else call.id.startswith("call_")
+        assert len({c.id for c in calls}) == len(calls)
+        fragments = joined(deltas)[2]
+        if "late" in name:  # the generated id already went out in the first fragment
+            for fragment in fragments.values():
+                fragment["id"] = calls[0].id
+        assert fragments == {c.index: {"id": c.id, "name": c.name, "arguments": c.arguments}
+                             for c in calls}
+
+
 def test_deltas_carry_clean_tool_fragments_for_repeating_relays() -> None:
     body, _ = SCENARIOS["id and name repeated in every chunk"]
     deltas, accumulator = run([body])

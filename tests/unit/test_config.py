@@ -131,3 +131,39 @@ def test_replace_keeps_the_rest() -> None:
     assert changed.timeout == 5
     assert changed.headers == (("X-A", "1"),)
     assert changed.secret == KEY
+
+
+@pytest.mark.parametrize(("settings", "match"), [
+    ({"timeout": float("nan")}, "timeout"),
+    ({"timeout": float("inf")}, "timeout"),
+    ({"connect_timeout": True}, "connect_timeout"),
+    ({"max_retries": True}, "max_retries"),
+    ({"deadline": float("nan")}, "deadline"),
+    ({"base_url": "https://gw.example:99999"}, "invalid port"),
+    ({"base_url": "https://user:pw@gw.example"}, "user name or password"),
+    ({"proxy": "proxy.example:8080"}, "proxy must be a URL"),
+    ({"proxy": "ftp://proxy.example"}, "proxy must be a URL"),
+    ({"verify": "/nonexistent/ca.pem"}, "CA bundle"),
+    ({"verify": 1.5}, "CA bundle"),
+])
+def test_bad_settings_are_refused_at_construction(settings: dict[str, object],
+                                                  match: str) -> None:
+    values: dict[str, object] = {"base_url": "https://gw.example", "api_key": KEY, **settings}
+    with pytest.raises(ConfigurationError, match=match) as caught:
+        GatewayConfig(**values)  # type: ignore[arg-type]
+    assert "pw@" not in str(caught.value)
+
+
+def test_a_blank_base_url_in_the_environment_is_a_missing_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_BASE_URL", "   ")
+    with pytest.raises(ConfigurationError, match="No gateway base URL"):
+        GatewayConfig(api_key=KEY)
+
+
+def test_proxy_and_ca_bundle_are_accepted(tmp_path: pytest.TempPathFactory) -> None:
+    bundle = tmp_path / "ca.pem"  # type: ignore[operator]
+    bundle.write_text("")
+    config = GatewayConfig(base_url="https://gw.example", api_key=KEY,
+                           proxy="http://127.0.0.1:3128", verify=str(bundle))
+    assert config.proxy == "http://127.0.0.1:3128"

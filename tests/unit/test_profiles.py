@@ -82,3 +82,14 @@ def test_structured_output_order() -> None:
 def test_normalise() -> None:
     assert normalise_model_name("Qwen/Qwen3-32B") == "qwen3-32b"
     assert normalise_model_name("[特价]gpt-4o") == "gpt-4o"
+
+
+@pytest.mark.parametrize(("model", "window"), [
+    ("moonshot-v1-8k", 8 * 1024), ("moonshot-v1-128k", 128 * 1024),
+    ("doubao-1.5-pro-32k", 32 * 1024), ("gpt-4-32k", 32 * 1024),
+    ("glm-4-9b-chat-1m", 1024 * 1024), ("qwen2.5-7b-instruct", 131_072),
+])
+def test_a_window_stated_in_the_name_wins(model: str, window: int) -> None:
+    profile = resolve_profile(model)
+    assert profile.context_window == window
+    assert profile.max_output_tokens <= window // 2 or window > 64_000
