@@ -1,5 +1,7 @@
-"""RAG in LangChain: GatewayEmbeddings -> InMemoryVectorStore -> retriever -> GatewayRerank ->
-an LCEL chain with ChatGateway that answers with its sources.
+"""RAG in LangChain: GatewayEmbeddings -> InMemoryVectorStore -> retriever ->
+ContextualCompressionRetriever with GatewayRerank -> an LCEL chain with ChatGateway that answers
+with its sources. (``langchain_gateway.retrievers.ContextualRerankRetriever`` does the same
+without the langchain-classic package.)
 
 Run: python examples/rag_langchain.py  (a live gateway from GATEWAY_BASE_URL / GATEWAY_API_KEY,
 otherwise the bundled emulator, whose chat model only echoes the prompt).
@@ -11,6 +13,7 @@ import asyncio
 from typing import Any
 
 from _support import gateway, heading
+from langchain_classic.retrievers import ContextualCompressionRetriever
 from langchain_core.documents import Document
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
@@ -18,7 +21,6 @@ from langchain_core.runnables import RunnableLambda, RunnableParallel, RunnableP
 from langchain_core.vectorstores import InMemoryVectorStore
 
 from langchain_gateway import ChatGateway, GatewayEmbeddings, GatewayRerank
-from langchain_gateway.retrievers import ContextualRerankRetriever
 
 DOCUMENTS = [
     Document("one-api has no /v1/rerank route; new-api serves rerank in the Jina format.",
@@ -60,9 +62,9 @@ def main() -> None:
         store = InMemoryVectorStore(embedding=embeddings)
         store.add_documents(DOCUMENTS)
 
-        retriever = ContextualRerankRetriever(
+        retriever = ContextualCompressionRetriever(
             base_retriever=store.as_retriever(search_kwargs={"k": 4}),
-            reranker=GatewayRerank(model=target.rerank_model, top_n=2, **target.settings),
+            base_compressor=GatewayRerank(model=target.rerank_model, top_n=2, **target.settings),
         )
         llm = ChatGateway(model=target.chat_model, temperature=0, max_tokens=300,
                           **target.settings)

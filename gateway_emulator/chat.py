@@ -117,16 +117,51 @@ def _refusal(request: Request, body: dict[str, Any], ref: ModelRef) -> Response 
             param = marker[7:]
             return openai_error(request, 400, f"Unrecognized request argument supplied: {param}",
                                 code=None, type_="invalid_request_error", param=param)
+    bad = _bad_part(body["messages"])
+    if bad is not None:
+        return openai_error(request, 400, f"Invalid content: {bad}", code="invalid_value",
+                            type_="invalid_request_error", param="messages")
     spec = ref.spec
     if spec is not None and spec.needs_reasoning_back and body.get("tools"):
         for index, message in enumerate(body["messages"]):
             if (isinstance(message, dict) and message.get("role") == "assistant"
-                    and message.get("tool_calls") and not message.get("reasoning_content")):
+                    and message.get("tool_calls") and "reasoning_content" not in message):
                 return openai_error(
                     request, 400, "Missing `reasoning_content` field in the assistant message "
                     f"at message index {index}. For more information, please refer to the "
                     "thinking mode documentation.", code="invalid_request_error",
                     type_="invalid_request_error")
+    return None
+
+
+# What each non-text content part must carry (OpenAI's chat format, as new-api relays it).
+_PART_FIELDS = {
+    "image_url": ("image_url", ("url",)),
+    "input_audio": ("input_audio", ("data", "format")),
+    "video_url": ("video_url", ("url",)),
+    "file": ("file", ()),
+}
+
+
+def _bad_part(messages: list[Any]) -> str | None:
+    for index, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, list):
+            continue
+        for part in content:
+            kind = part.get("type") if isinstance(part, dict) else None
+            if kind == "text":
+                if not isinstance(part.get("text"), str):
+                    return f"messages[{index}]: a text part needs a string 'text'"
+                continue
+            if kind not in _PART_FIELDS:
+                return f"messages[{index}]: unknown content part type {kind!r}"
+            key, required = _PART_FIELDS[kind]
+            inner = part.get(key)
+            if not isinstance(inner, dict) or any(not inner.get(f) for f in required):
+                return f"messages[{index}]: a {kind} part needs {key}.{{{', '.join(required)}}}"
+            if kind == "file" and not (inner.get("file_data") or inner.get("file_id")):
+                return f"messages[{index}]: a file part needs file.file_data or file.file_id"
     return None
 
 

@@ -300,3 +300,40 @@ def test_models_shapes(http: httpx.Client) -> None:
     assert "openai-video" in kinds["sora-2"]
     missing = http.get("/v1/models/nope").json()
     assert missing["error"]["code"] == "model_not_found"
+
+
+@pytest.mark.parametrize(("part", "problem"), [
+    ({"type": "image_url", "image_url": {}}, "image_url.{url}"),
+    ({"type": "image_url", "image_url": "https://x/a.png"}, "image_url.{url}"),
+    ({"type": "input_audio", "input_audio": {"data": "AAAA"}}, "input_audio.{data, format}"),
+    ({"type": "file", "file": {"filename": "a.pdf"}}, "file_data or file.file_id"),
+    ({"type": "video_url", "video_url": {}}, "video_url.{url}"),
+    ({"type": "picture", "url": "x"}, "unknown content part type"),
+    ({"type": "text", "text": 3}, "string 'text'"),
+])
+def test_malformed_content_parts_are_refused(http: httpx.Client, part: dict[str, Any],
+                                             problem: str) -> None:
+    response = chat(http, content=[{"type": "text", "text": "hi"}, part])  # type: ignore[arg-type]
+    assert response.status_code == 400
+    assert problem in response.json()["error"]["message"]
+
+
+def test_well_formed_parts_are_acknowledged(http: httpx.Client) -> None:
+    parts = [{"type": "text", "text": "hi"},
+             {"type": "image_url", "image_url": {"url": "https://x/a.png"}},
+             {"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}},
+             {"type": "file", "file": {"file_data": "data:application/pdf;base64,AAAA"}}]
+    answer = chat(http, content=parts).json()["choices"][0]["message"]["content"]  # type: ignore[arg-type]
+    assert answer.endswith("(received 1 image_url, 1 input_audio, 1 file)")
+
+
+def test_thinking_models_want_the_reasoning_field_on_tool_call_turns(http: httpx.Client) -> None:
+    tool = {"type": "function", "function": {"name": "add", "parameters": {"type": "object"}}}
+    turn = {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "add", "arguments": "{}"}}]}
+    messages = [{"role": "user", "content": "add"}, turn,
+                {"role": "tool", "tool_call_id": "c1", "content": "3"}]
+    body = {"model": "deepseek-reasoner", "messages": messages, "tools": [tool]}
+    assert http.post("/v1/chat/completions", json=body).status_code == 400
+    turn["reasoning_content"] = ""  # present, even empty, is what the API checks
+    assert http.post("/v1/chat/completions", json=body).status_code == 200

@@ -345,7 +345,7 @@ def test_stream_without_finish_reason_raises_with_everything_so_far() -> None:
     body = sse([chunk({"reasoning_content": "hmm"}), chunk({"content": "partial"}),
                 chunk({"tool_calls": [TOOL_ADD]}),
                 chunk({"tool_calls": [args_piece('{"a": 1}')]})])
-    for pieces in splits(body, step=7):
+    for pieces in splits(body):
         _, accumulator = run(pieces, request_id="rid")
         with pytest.raises(IncompleteStreamError) as caught:
             accumulator.finish()
@@ -368,12 +368,13 @@ def test_error_event_mid_stream_raises_the_typed_error_with_partial_output() -> 
     body = sse([chunk({"content": "so far"}),
                 {"error": {"message": "当前分组上游负载已饱和，请稍后再试 (request id: abc)",
                            "type": "upstream_error", "code": 429}}])
-    with pytest.raises(RateLimitError) as caught:
-        run([body])
-    error = caught.value
-    assert error.partial_text == "so far"  # type: ignore[attr-defined]
-    assert error.request_id == "abc"
-    assert "request id: abc" not in error.gateway_message  # type: ignore[attr-defined]
+    for pieces in splits(body):
+        with pytest.raises(RateLimitError) as caught:
+            run(pieces)
+        error = caught.value
+        assert error.partial_text == "so far"  # type: ignore[attr-defined]
+        assert error.request_id == "abc"
+        assert "request id: abc" not in error.gateway_message  # type: ignore[attr-defined]
 
 
 def test_error_event_with_a_string_code() -> None:
@@ -385,15 +386,17 @@ def test_error_event_with_a_string_code() -> None:
 
 def test_named_error_event_raises() -> None:
     body = b'event: error\ndata: {"message": "overloaded"}\n\n'
-    with pytest.raises(APIError, match="overloaded"):
-        run([body])
+    for pieces in splits(body):
+        with pytest.raises(APIError, match="overloaded"):
+            run(pieces)
 
 
 def test_malformed_event_raises_incomplete_with_partial_text() -> None:
     body = sse([chunk({"content": "good"}), 'data: {"choices": [{"delta": \n\n'])
-    with pytest.raises(IncompleteStreamError, match="not JSON") as caught:
-        run([body])
-    assert caught.value.partial_text == "good"
+    for pieces in splits(body):
+        with pytest.raises(IncompleteStreamError, match="not JSON") as caught:
+            run(pieces)
+        assert caught.value.partial_text == "good"
 
 
 def test_bare_keepalive_words_and_scalars_are_ignored() -> None:
