@@ -24,6 +24,7 @@ import random
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from email.utils import parsedate_to_datetime
@@ -731,17 +732,25 @@ class _Attempts:
                          elapsed, request_id)
 
 
-_REGISTRY: dict[GatewayConfig, Transport] = {}
+# Objects built from equal configs share one transport (one connection pool). A transport stays
+# registered while anything uses it (weak map) and, among the last _KEEP_RECENT configs, even when
+# nothing does, so that building a fresh adapter per call still reuses warm connections; an app
+# that makes a config per user or per key therefore does not grow the registry without bound.
+_KEEP_RECENT = 64
+_REGISTRY: weakref.WeakValueDictionary[GatewayConfig, Transport] = weakref.WeakValueDictionary()
+_RECENT: OrderedDict[GatewayConfig, Transport] = OrderedDict()
 _REGISTRY_LOCK = threading.Lock()
 
 
 def get_transport(config: GatewayConfig) -> Transport:
     """The transport shared by every object built with an equal config."""
-    transport = _REGISTRY.get(config)
-    if transport is None:
-        with _REGISTRY_LOCK:
-            transport = _REGISTRY.get(config)
-            if transport is None:
-                transport = Transport(config)
-                _REGISTRY[config] = transport
+    with _REGISTRY_LOCK:
+        transport = _REGISTRY.get(config)
+        if transport is None:
+            transport = Transport(config)
+            _REGISTRY[config] = transport
+        _RECENT[config] = transport
+        _RECENT.move_to_end(config)
+        while len(_RECENT) > _KEEP_RECENT:
+            _RECENT.popitem(last=False)
     return transport

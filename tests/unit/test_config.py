@@ -167,3 +167,19 @@ def test_proxy_and_ca_bundle_are_accepted(tmp_path: pytest.TempPathFactory) -> N
     config = GatewayConfig(base_url="https://gw.example", api_key=KEY,
                            proxy="http://127.0.0.1:3128", verify=str(bundle))
     assert config.proxy == "http://127.0.0.1:3128"
+
+
+def test_the_transport_registry_is_bounded_but_keeps_what_is_in_use() -> None:
+    import gc
+
+    from gateway_core import transport as transport_module
+
+    held = GatewayClient(base_url="https://held.example", api_key=KEY)
+    for n in range(300):  # an app that builds a config per user
+        GatewayClient(base_url="https://per-user.example", api_key=KEY,
+                      headers={"X-User": str(n)})
+    gc.collect()
+    per_user = [c for c in transport_module._REGISTRY if c.root_url.startswith("https://per-user")]
+    assert len(per_user) <= transport_module._KEEP_RECENT
+    # still in use, long evicted from the recent list: still shared, not rebuilt
+    assert GatewayClient(base_url="https://held.example", api_key=KEY).transport is held.transport
