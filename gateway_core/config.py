@@ -119,6 +119,12 @@ def _normalise_base_url(raw: str, allow_insecure_http: bool) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
+def _is_positive_number(value: Any) -> bool:
+    """A finite number of seconds above zero (``True`` is not a number here)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value) and value > 0)
+
+
 def _check_proxy(proxy: Any) -> None:
     if proxy is None:
         return
@@ -211,8 +217,7 @@ class GatewayConfig:
         for name in ("timeout", "connect_timeout", "stream_idle_timeout", "backoff_base",
                      "backoff_max"):
             value = getattr(self, name)
-            if (not isinstance(value, (int, float)) or isinstance(value, bool)
-                    or not math.isfinite(value) or value <= 0):
+            if not _is_positive_number(value):
                 raise ConfigurationError(
                     f"{name} must be a positive number of seconds, not {value!r}."
                 )
@@ -220,9 +225,7 @@ class GatewayConfig:
             raise ConfigurationError(
                 f"max_response_bytes must be an integer >= 1024, not {self.max_response_bytes!r}."
             )
-        if self.deadline is not None and (
-                not isinstance(self.deadline, (int, float)) or isinstance(self.deadline, bool)
-                or not math.isfinite(self.deadline) or self.deadline <= 0):
+        if self.deadline is not None and not _is_positive_number(self.deadline):
             raise ConfigurationError(f"deadline must be positive or None, not {self.deadline!r}.")
         if (not isinstance(self.max_retries, int) or isinstance(self.max_retries, bool)
                 or self.max_retries < 0):

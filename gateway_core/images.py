@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from .chat.validate import check_text
 from .errors import InvalidRequestError, ResponseFormatError
 from .media_inputs import InputImage, load_image, load_images
 from .media_items import MediaItem
@@ -66,12 +67,7 @@ def check_prompt(prompt: Any, what: str = "prompt") -> str:
         raise InvalidRequestError(
             f"The {what} is {len(prompt):,} characters; gateways accept far less. Shorten it."
         )
-    try:
-        prompt.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidRequestError(
-            f"The {what} is not valid UTF-8 text (position {exc.start}); decode the source bytes "
-            "with the right encoding, or errors='replace'.") from None
+    check_text(prompt, f"The {what}")
     return prompt
 
 

@@ -288,12 +288,9 @@ def _format_error(error: ResponseFormatError, response: Response,
     return error
 
 
-def _is_unknown_model(error: APIError) -> bool:
+def _is_unknown_model(error: APIError, said: str) -> bool:
     """A 404 about the model (``model_not_found``, "model `x` does not exist"), not the route."""
-    if error.code == "model_not_found":
-        return True
-    said = getattr(error, "gateway_message", None) or error.message
-    return bool(_UNKNOWN_MODEL.search(said))
+    return error.code == "model_not_found" or bool(_UNKNOWN_MODEL.search(said))
 
 
 def _no_endpoint(error: GatewayError, call: RerankCall) -> GatewayError:
@@ -308,7 +305,7 @@ def _no_endpoint(error: GatewayError, call: RerankCall) -> GatewayError:
             or error.status_code in _NO_ENDPOINT_STATUSES):
         return error
     said = getattr(error, "gateway_message", None) or error.message
-    if error.status_code == 404 and _is_unknown_model(error):
+    if error.status_code == 404 and _is_unknown_model(error, said):
         unknown = NotFoundError(
             f"The gateway does not know the rerank model {call.model!r}: POST {call.path} "
             f"answered HTTP 404 ({said}). Check the model name (`gateway-kit models` lists the "

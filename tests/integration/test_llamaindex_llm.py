@@ -14,8 +14,6 @@ from typing import Any
 import pytest
 from llama_index.core.agent.workflow import FunctionAgent, ToolCallResult
 from llama_index.core.base.llms.types import ChatMessage, ThinkingBlock, ToolCallBlock
-from llama_index.core.instrumentation import get_dispatcher
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.instrumentation.events.llm import (
     LLMChatEndEvent,
@@ -31,6 +29,7 @@ from pydantic import BaseModel
 
 from gateway_core.errors import IncompleteStreamError
 from llamaindex_gateway import GatewayLLM
+from tests.llamaindex_events import recording
 
 CALLS: list[tuple[int, int]] = []
 
@@ -128,31 +127,13 @@ async def test_reasoning_styles_become_thinking_blocks(
 # --------------------------------------------------------------------------- instrumentation
 
 
-class CollectLLMEvents(BaseEventHandler):
-    """Records the LLM events of LlamaIndex's instrumentation (the new event system)."""
-
-    events: list[BaseEvent] = []
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "CollectLLMEvents"
-
-    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        if type(event).__module__ == LLMChatStartEvent.__module__:
-            self.events.append(event)
-
-
 @pytest.fixture
 def llm_events() -> Iterator[list[BaseEvent]]:
-    """LLM events seen by the root dispatcher during the test; the handler is always removed
-    afterwards (the dispatcher is global)."""
-    handler = CollectLLMEvents(events=[])
-    root = get_dispatcher()
-    root.add_event_handler(handler)
-    try:
-        yield handler.events
-    finally:
-        root.event_handlers.remove(handler)
+    """LLM events seen by the root dispatcher during the test."""
+    with recording(LLMChatStartEvent, LLMChatInProgressEvent, LLMChatEndEvent,
+                   LLMCompletionStartEvent, LLMCompletionInProgressEvent,
+                   LLMCompletionEndEvent) as recorder:
+        yield recorder.events
 
 
 def _take(events: list[BaseEvent]) -> list[BaseEvent]:

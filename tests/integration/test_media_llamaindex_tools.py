@@ -7,12 +7,11 @@ from typing import Any
 
 import pytest
 from llama_index.core.base.llms.types import ImageBlock
-from llama_index.core.instrumentation import get_dispatcher
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 
 from gateway_core.errors import TaskError
 from llamaindex_gateway import GatewayMediaToolSpec
 from llamaindex_gateway.tools import MediaTaskProgressEvent, MediaToolResult
+from tests.llamaindex_events import recording
 
 
 def spec_for(gateway: Any, **settings: Any) -> GatewayMediaToolSpec:
@@ -21,26 +20,10 @@ def spec_for(gateway: Any, **settings: Any) -> GatewayMediaToolSpec:
                                 **settings)
 
 
-class Collect(BaseEventHandler):
-    events: list[Any] = []
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "Collect"
-
-    def handle(self, event: Any, **kwargs: Any) -> None:
-        if isinstance(event, MediaTaskProgressEvent):
-            self.events.append(event)
-
-
 @pytest.fixture
 def progress_events() -> Any:
-    handler = Collect()
-    handler.events = []
-    root = get_dispatcher()
-    root.add_event_handler(handler)
-    yield handler.events
-    root.event_handlers.remove(handler)
+    with recording(MediaTaskProgressEvent) as recorder:
+        yield recorder.events
 
 
 def test_tool_list_and_schemas(gateway: Any) -> None:

@@ -10,15 +10,13 @@ from typing import Any
 import httpx
 import pytest
 from llama_index.core.callbacks import CallbackManager, CBEventType, LlamaDebugHandler
-from llama_index.core.instrumentation import get_dispatcher
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
-from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from pydantic import ValidationError
 
 from gateway_core.errors import EndpointNotSupportedError
 from llamaindex_gateway import GatewayRerank
+from tests.llamaindex_events import EventRecorder, recording
 from tests.unit.test_embeddings_core import MockGateway
 from tests.unit.test_rerank_core import jina, score_of
 
@@ -37,24 +35,10 @@ def wired(gateway: MockGateway, **kwargs: Any) -> GatewayRerank:
     return reranker
 
 
-class Recorder(BaseEventHandler):
-    events: list[BaseEvent] = []
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "Recorder"
-
-    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        self.events.append(event)
-
-
 @pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    handler = Recorder(events=[])
-    root = get_dispatcher()
-    root.add_event_handler(handler)
-    yield handler
-    root.event_handlers.remove(handler)
+def recorder() -> Iterator[EventRecorder]:
+    with recording() as events:
+        yield events
 
 
 def test_is_a_node_postprocessor_and_hides_the_key() -> None:
@@ -65,7 +49,7 @@ def test_is_a_node_postprocessor_and_hides_the_key() -> None:
     assert "sk-unit-key-0001" not in reranker.to_json()
 
 
-def test_scores_order_top_n_and_untouched_inputs(recorder: Recorder) -> None:
+def test_scores_order_top_n_and_untouched_inputs(recorder: EventRecorder) -> None:
     gateway = MockGateway(lambda body: jina(body, order="unsorted", document="string"))
     given = nodes()
     ranked = wired(gateway, top_n=2).postprocess_nodes(given, query_str="cat dog")
@@ -105,7 +89,7 @@ def test_keep_retrieval_score_copies_nodes() -> None:
     assert given[3].node.metadata == {"i": 3}
 
 
-def test_empty_nodes_and_missing_query(recorder: Recorder) -> None:
+def test_empty_nodes_and_missing_query(recorder: EventRecorder) -> None:
     gateway = MockGateway(jina)
     assert wired(gateway).postprocess_nodes([], query_str="q") == []
     assert gateway.bodies == []
@@ -114,11 +98,11 @@ def test_empty_nodes_and_missing_query(recorder: Recorder) -> None:
         wired(gateway).postprocess_nodes(nodes())
 
 
-def rerank_events(recorder: Recorder) -> list[str]:
+def rerank_events(recorder: EventRecorder) -> list[str]:
     return [type(e).__name__ for e in recorder.events if type(e).__name__.startswith("ReRank")]
 
 
-def test_missing_query_is_refused_before_the_start_event(recorder: Recorder) -> None:
+def test_missing_query_is_refused_before_the_start_event(recorder: EventRecorder) -> None:
     gateway = MockGateway(jina)
     with pytest.raises(ValueError, match="needs the query"):
         wired(gateway).postprocess_nodes(nodes())
@@ -129,7 +113,7 @@ def test_missing_query_is_refused_before_the_start_event(recorder: Recorder) -> 
 
 
 async def test_async_missing_query_is_refused_before_the_start_event(
-        recorder: Recorder) -> None:
+        recorder: EventRecorder) -> None:
     gateway = MockGateway(jina)
     gateway.use_async()
     with pytest.raises(ValueError, match="needs the query"):
@@ -138,7 +122,7 @@ async def test_async_missing_query_is_refused_before_the_start_event(
     assert gateway.bodies == []
 
 
-def test_failed_call_after_start_matches_llamaindex(recorder: Recorder) -> None:
+def test_failed_call_after_start_matches_llamaindex(recorder: EventRecorder) -> None:
     """Like llama_index.core's StructuredLLMRerank: a failing call raises, no end event."""
     gateway = MockGateway(lambda body: httpx.Response(
         404, json={"error": {"message": "Invalid URL (POST /v1/rerank)", "type": "x"}}))
@@ -162,7 +146,7 @@ def test_gateway_without_rerank() -> None:
         wired(gateway).postprocess_nodes(nodes(), query_str="q")
 
 
-async def test_async_path_is_native_and_instrumented(recorder: Recorder) -> None:
+async def test_async_path_is_native_and_instrumented(recorder: EventRecorder) -> None:
     gateway = MockGateway(jina)
     threads: list[int] = []
 
