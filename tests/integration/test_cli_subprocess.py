@@ -20,7 +20,7 @@ def run(gateway: Any, *args: str, key: str | None = None, env_base: bool = True,
     if env_base:
         env["GATEWAY_BASE_URL"] = gateway.base_url
         env["GATEWAY_API_KEY"] = key or gateway.api_key
-    return subprocess.run([sys.executable, "-m", "gateway_core", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "gateway_cli", *args], env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -99,7 +99,7 @@ def media_env(gateway: Any, journal: Any) -> dict[str, str]:
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gateway_core", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "gateway_cli", *args], env=env,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -160,7 +160,7 @@ def test_interrupted_video_is_resumed_without_paying_twice(
     env = media_env(gateway, tmp_path / "journal.sqlite3")
     prompt = f"resume me {tmp_path.name}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway_core", "video", prompt, "--model",
+        [sys.executable, "-m", "gateway_cli", "video", prompt, "--model",
          f"{gateway.video_model}+slow", "--protocol", "openai-videos"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         # A runner started in the background (`cmd &` in a script) ignores SIGINT, and children
@@ -203,7 +203,7 @@ def test_tasks_resume_without_an_id_finishes_every_unfinished_task(gateway: Any,
 def test_the_emulator_command_serves_a_gateway(tmp_path: Any) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway_core", "emulator", "--port", "0", "--keys", "sk-cli-1"],
+        [sys.executable, "-m", "gateway_cli", "emulator", "--port", "0", "--keys", "sk-cli-1"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway_core.cli import build_parser, main
+from gateway_cli import build_parser, main
 
 
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:

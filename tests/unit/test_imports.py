@@ -44,3 +44,17 @@ def test_every_public_name_resolves() -> None:
     for package in (gateway_core, langchain_gateway, llamaindex_gateway):
         for name in package.__all__:
             assert getattr(package, name) is not None, f"{package.__name__}.{name}"
+
+
+def test_core_never_imports_the_cli_or_the_emulator() -> None:
+    """The CLI sits above the core and the emulator; the arrow never points back."""
+    import pathlib
+
+    core = pathlib.Path(__file__).resolve().parents[2] / "gateway_core"
+    offenders = [
+        str(path.relative_to(core.parent))
+        for path in core.rglob("*.py")
+        if "gateway_emulator" in path.read_text(encoding="utf-8")
+        or "gateway_cli" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

@@ -12,13 +12,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidRequestError
+from gateway_core.errors import InvalidRequestError
+
 from .output import print_json, print_table
 
 if TYPE_CHECKING:
-    from ..client import GatewayClient
-    from ..media_items import MediaItem
-    from ..tasks.types import TaskSnapshot
+    from gateway_core.client import GatewayClient
+    from gateway_core.media_items import MediaItem
+    from gateway_core.tasks.types import TaskSnapshot
 
 __all__ = ["add_media_commands"]
 
@@ -129,7 +130,7 @@ class Progress:
 def _describe_items(client: GatewayClient, items: list[MediaItem], out: Path | None,
                     ) -> list[dict[str, Any]]:
     """Each item's link and, with ``--out``, the file it was saved to."""
-    from ..media_report import save_items
+    from gateway_core.media_report import save_items
 
     try:
         if out is not None:

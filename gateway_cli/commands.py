@@ -6,8 +6,9 @@ import argparse
 import dataclasses
 import sys
 
-from ..client import GatewayClient
-from ..profiles import ModelProfile
+from gateway_core.client import GatewayClient
+from gateway_core.profiles import ModelProfile
+
 from .output import print_json, print_table
 
 __all__ = ["KINDS", "balance", "chat", "models"]

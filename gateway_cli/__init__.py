@@ -13,8 +13,8 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from ..client import GatewayClient
-from ..errors import ConfigurationError, GatewayError, InvalidRequestError, redact
+from gateway_core.client import GatewayClient
+from gateway_core.errors import ConfigurationError, GatewayError, InvalidRequestError, redact
 
 __all__ = ["build_parser", "main"]
 
@@ -87,7 +87,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``gateway-kit`` console script and ``python -m gateway_core``."""
+    """Entry point of the ``gateway-kit`` console script and ``python -m gateway_cli``."""
     args = build_parser().parse_args(argv)
     if args.command == "emulator":
         return _run_emulator(args)
