@@ -115,16 +115,12 @@ class SSEDecoder:
         """End of stream: deliver a pending last line and a last event without a blank line."""
         if self._error is not None:
             raise self._error
-        events: list[ServerSentEvent] = []
         if self._buffer:
+            # The pending line is never empty, so it only adds a field; it dispatches nothing.
             line, self._buffer = bytes(self._buffer), bytearray()
-            event = self._process_line(line)
-            if event is not None:
-                events.append(event)
+            self._process_line(line)
         event = self._dispatch()
-        if event is not None:
-            events.append(event)
-        return events
+        return [] if event is None else [event]
 
     def _too_large(self, events: list[ServerSentEvent]) -> list[ServerSentEvent]:
         """Stop decoding: raise now, or after handing back the events already completed."""

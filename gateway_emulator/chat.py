@@ -12,13 +12,15 @@ import json
 import re
 import secrets
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from .answer import Answer, ToolCallPlan, count_tokens, reasoning_style, usage_dict, words
+from .chat_stream import stream_body
 from .envelopes import openai_error
+from .media.chat_media import chat_media_response
 from .models import ModelRef, check_model, split_model
 from .synth import NumberPool, synthesize
 
@@ -38,33 +40,6 @@ MARKERS = {
     "no-finish": "the stream ends with [DONE] but no finish_reason",
     "reject-<param>": "400 when the request carries <param>",
 }
-_WORD = re.compile(r"\S+\s*")
-
-
-@dataclass
-class ToolCallPlan:
-    id: str
-    name: str
-    arguments: Any  # a dict, or a raw string for +bad-args
-
-
-@dataclass
-class Answer:
-    content: str = ""
-    reasoning: str = ""
-    tool_calls: list[ToolCallPlan] = field(default_factory=list)
-    finish_reason: str = "stop"
-    prompt_tokens: int = 0
-
-    @property
-    def completion_tokens(self) -> int:
-        args = sum(len(json.dumps(c.arguments)) // 4 + 1 for c in self.tool_calls)
-        return count_tokens(self.content) + count_tokens(self.reasoning) + args
-
-
-def count_tokens(text: str) -> int:
-    """About one token per word, plus one per CJK character: stable, not exact."""
-    return len(text.split()) + sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
 
 
 async def chat_completions(request: Request) -> Response:
@@ -92,8 +67,6 @@ async def chat_completions(request: Request) -> Response:
         return media
     answers = [plan_answer(body, ref, choice) for choice in range(_choices(body))]
     if body.get("stream"):
-        from .chat_stream import stream_body
-
         include_usage = (body.get("stream_options") or {}).get("include_usage", True)
         state = request.app.state.emulator
         generator = stream_body(request, body["model"], ref, answers[0],
@@ -169,10 +142,6 @@ def _chat_media(request: Request, body: dict[str, Any], ref: ModelRef) -> Respon
     spec = ref.spec
     if spec is None or "openai-video" not in spec.endpoint_types:
         return None
-    try:
-        from .media.chat_media import chat_media_response
-    except ImportError:  # media routes not installed
-        return None
     return chat_media_response(request, body, ref)
 
 
@@ -247,16 +216,6 @@ def _trailing_tool_messages(messages: list[dict[str, Any]]) -> list[dict[str, An
     return trailing
 
 
-def reasoning_style(ref: ModelRef) -> str:
-    if "reasoning-content" in ref.markers:
-        return "reasoning_content"
-    if "reasoning-field" in ref.markers:
-        return "reasoning"
-    if "think-tags" in ref.markers:
-        return "think"
-    return ref.spec.reasoning if ref.spec else ""
-
-
 def _plan_tool_calls(tools: list[dict[str, Any]], body: dict[str, Any], user_text: str,
                      ref: ModelRef) -> list[ToolCallPlan]:
     functions = [t.get("function") or {} for t in tools]
@@ -282,15 +241,15 @@ def _choose_tools(functions: list[dict[str, Any]], tool_choice: Any, user_text: 
         named = [f for f in functions if f.get("name") == wanted]
         if named:
             return named
-    words = set(re.findall(r"[a-z0-9]+", user_text.lower()))
+    user_words = set(re.findall(r"[a-z0-9]+", user_text.lower()))
     mentioned = [f for f in functions
-                 if set(re.findall(r"[a-z0-9]+", str(f.get("name", "")).lower())) & words]
+                 if set(re.findall(r"[a-z0-9]+", str(f.get("name", "")).lower())) & user_words]
     if parallel and len(mentioned) > 1:
         return mentioned[:3]
 
     def overlap(function: dict[str, Any]) -> int:
         about = f"{function.get('name', '')} {function.get('description', '')}".lower()
-        return len(set(re.findall(r"[a-z0-9]+", about)) & words)
+        return len(set(re.findall(r"[a-z0-9]+", about)) & user_words)
 
     return [max(functions, key=overlap)]  # max keeps the first of equals
 
@@ -333,9 +292,9 @@ def _apply_limits(answer: Answer, body: dict[str, Any]) -> None:
             answer.content = answer.content[: answer.content.index(sequence)]
     limit = body.get("max_completion_tokens") or body.get("max_tokens")
     if isinstance(limit, int) and limit > 0 and not answer.tool_calls:
-        words = _WORD.findall(answer.content)
-        if len(words) > limit:
-            answer.content = "".join(words[:limit]).rstrip()
+        pieces = words(answer.content)
+        if len(pieces) > limit:
+            answer.content = "".join(pieces[:limit]).rstrip()
             answer.finish_reason = "length"
 
 
@@ -374,15 +333,3 @@ def tool_call_dict(call: ToolCallPlan, ref: ModelRef) -> dict[str, Any]:
         arguments = json.dumps(arguments, ensure_ascii=False)
     return {"id": call.id, "type": "function",
             "function": {"name": call.name, "arguments": arguments}}
-
-
-def usage_dict(prompt: int, completion: int, reasoning: int = 0) -> dict[str, Any]:
-    return {"prompt_tokens": prompt, "completion_tokens": completion,
-            "total_tokens": prompt + completion,
-            "prompt_tokens_details": {"cached_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": reasoning}}
-
-
-def words(text: str) -> list[str]:
-    """Text cut into stream-sized pieces (a word and its trailing space)."""
-    return _WORD.findall(text) or ([text] if text else [])

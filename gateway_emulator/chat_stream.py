@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from .chat import Answer, ToolCallPlan, count_tokens, reasoning_style, usage_dict, words
+from .answer import Answer, ToolCallPlan, count_tokens, reasoning_style, usage_dict, words
 from .faults import error_chunk, step_args, step_name
 from .models import ModelRef
 

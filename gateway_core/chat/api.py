@@ -104,9 +104,6 @@ class ChatCall:
         values.update(changes)
         return ChatCall(**values)
 
-    def with_params(self, **params: Any) -> ChatCall:
-        return self.replace(params={**self.params, **params})
-
 
 def make_call(
     model: str,

@@ -6,7 +6,6 @@ costs next to nothing, and nothing is validated twice.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 __all__ = [
@@ -282,13 +281,6 @@ class ChatDelta:
         return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
 
     __hash__ = None  # type: ignore[assignment]
-
-
-def dumps_arguments(value: Any) -> str:
-    """Tool-call arguments as JSON text: strings are kept as they are, objects are dumped."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
 
 
 def content_text(content: Any) -> str:

@@ -198,11 +198,6 @@ def result_url(request: Request, task: Task) -> str:
     return video_url(request, task.id)
 
 
-def _size(task: Task) -> tuple[int, int]:
-    width, _, height = str(task.params.get("size", "")).partition("x")
-    return (int(width), int(height)) if width.isdigit() and height.isdigit() else (1280, 720)
-
-
 # ---------------------------------------------------------------- OpenAI video object (§12.2)
 
 
