@@ -3,7 +3,9 @@
 Steps come from ``X-Emulator-Faults`` (scenario ``X-Emulator-Scenario``) or a ``model@@steps``
 suffix. Steps that replace the whole response are answered here; stream steps (``cut:N``,
 ``cut-close:N``, ``stall-stream:N:S``, ``malformed:N``, ``error-chunk:N``) are handed to the
-streaming route, which knows where its chunks are.
+streaming route, which knows where its chunks are. ``gate:N`` holds each request until N
+requests of the scenario are held at once (the log says how many were), so a test can check
+a client's concurrency without timing it.
 """
 
 from __future__ import annotations

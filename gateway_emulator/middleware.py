@@ -64,7 +64,10 @@ class GatewayMiddleware:
                 _drop_connection(scope)
                 entry["status"] = "reset"
                 return
-            if name in ("stall", "delay"):
+            if name == "gate":  # gate:N holds requests until N of this scenario are in
+                entry["held"], entry["gate_opened"] = await self.state.gate(
+                    str(scenario), int(step_args(step)[0]))
+            elif name in ("stall", "delay"):
                 await asyncio.sleep(step_args(step)[0] if step_args(step) else 30.0)
             elif name in STREAM_STEPS:
                 scope["state"]["stream_fault"] = step

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ class EmulatorState:
     ping_interval: float = 0.0
     log: list[dict[str, Any]] = field(default_factory=list)
     scenarios: dict[str, list[str]] = field(default_factory=dict)
+    gates: dict[str, tuple[asyncio.Event, list[int]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def clock(self) -> float:
@@ -50,7 +52,28 @@ class EmulatorState:
             remaining = self.scenarios[scenario]
             return remaining.pop(0) if remaining else None
 
+    async def gate(self, scenario: str, count: int, patience: float = 30.0) -> tuple[int, bool]:
+        """Hold a request of ``scenario`` until ``count`` of them are held at once; from then
+        on the gate stays open. Returns how many were held when this one arrived, and whether
+        the gate opened (False: ``patience`` seconds passed first). Runs on the server's loop,
+        so tests can see a client's concurrency without timing anything."""
+        with self._lock:
+            opened, held = self.gates.setdefault(scenario, (asyncio.Event(), [0]))
+            held[0] += 1
+            seen = held[0]
+            if seen >= count:
+                opened.set()
+        try:
+            await asyncio.wait_for(opened.wait(), patience)
+        except asyncio.TimeoutError:
+            return seen, False
+        finally:
+            with self._lock:
+                held[0] -= 1
+        return seen, True
+
     def reset(self) -> None:
         with self._lock:
             self.log.clear()
             self.scenarios.clear()
+            self.gates.clear()

@@ -35,6 +35,7 @@ from gateway_core.errors import (
     ResponseFormatError,
 )
 from gateway_core.transport import Transport
+from tests.unit.concurrency import ConcurrencyProbe
 
 Body = dict[str, Any]
 Handler = Callable[[Body], httpx.Response]
@@ -324,13 +325,10 @@ def test_quota_error_keeps_its_type() -> None:
 
 async def test_async_bounded_concurrency_and_order() -> None:
     gateway = MockGateway(answer)
-    state = {"now": 0, "peak": 0}
+    probe = ConcurrencyProbe(expected=4)
 
     async def handler(request: httpx.Request) -> httpx.Response:
-        state["now"] += 1
-        state["peak"] = max(state["peak"], state["now"])
-        await asyncio.sleep(0.01)
-        state["now"] -= 1
+        await probe.hold()
         body = json.loads(request.content)
         gateway.bodies.append(body)
         # Answer out of order too.
@@ -339,14 +337,14 @@ async def test_async_bounded_concurrency_and_order() -> None:
     gateway.use_async(handler)
     texts = [f"t{i}" for i in range(12 * 8)]
     result = await aembed(gateway.transport, texts, make_embed_call("bge-m3", batch_size=8))
-    assert state["peak"] == 4
+    assert probe.peak == 4
     assert len(gateway.bodies) == 12
     assert result.vectors == [vector_for(t) for t in texts]
 
-    state["peak"] = 0
+    probe = ConcurrencyProbe(expected=2)
     await aembed(gateway.transport, texts,
                  make_embed_call("bge-m3", batch_size=8, max_concurrency=2))
-    assert state["peak"] == 2
+    assert probe.peak == 2
 
 
 async def test_async_failure_stops_new_batches_and_keeps_finished_ones() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from typing import Any
@@ -16,6 +15,7 @@ from pydantic import ValidationError
 
 from gateway_core.errors import InvalidRequestError, ResponseFormatError
 from langchain_gateway import GatewayEmbeddings
+from tests.unit.concurrency import ConcurrencyProbe
 from tests.unit.test_embeddings_core import MockGateway, answer, vector_for
 
 SETTINGS = {"base_url": "https://gw.example.com/v1", "api_key": "sk-unit-key-0001"}
@@ -126,20 +126,17 @@ def test_in_memory_vector_store_retrieves_by_similarity() -> None:
 
 async def test_async_is_native_and_bounded() -> None:
     gateway = MockGateway(answer)
-    state = {"now": 0, "peak": 0}
+    probe = ConcurrencyProbe(expected=3)
 
     async def handler(request: httpx.Request) -> httpx.Response:
-        state["now"] += 1
-        state["peak"] = max(state["peak"], state["now"])
-        await asyncio.sleep(0.005)
-        state["now"] -= 1
+        await probe.hold()
         return answer(json.loads(request.content))
 
     gateway.use_async(handler)
     embeddings = wired(gateway, batch_size=4, max_concurrency=3)
     texts = [f"t{i}" for i in range(40)]
     assert await embeddings.aembed_documents(texts) == [vector_for(t) for t in texts]
-    assert state["peak"] == 3
+    assert probe.peak == 3
     assert await embeddings.aembed_query("q") == vector_for("q")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -13,6 +12,7 @@ from pydantic import ValidationError
 
 from gateway_core.errors import BadRequestError
 from llamaindex_gateway import GatewayEmbedding
+from tests.unit.concurrency import ConcurrencyProbe
 from tests.unit.test_embeddings_core import MockGateway, answer, error, vector_for
 
 SETTINGS = {"api_base": "https://gw.example.com/v1", "api_key": "sk-unit-key-0001"}
@@ -76,33 +76,30 @@ def test_errors_name_the_inputs() -> None:
 
 
 async def concurrency_peak(embed_model: GatewayEmbedding, gateway: MockGateway,
-                           count: int) -> tuple[int, list[list[float]]]:
-    state = {"now": 0, "peak": 0}
+                           count: int, expected: int) -> tuple[int, list[list[float]]]:
+    probe = ConcurrencyProbe(expected)
 
     async def handler(request: httpx.Request) -> httpx.Response:
-        state["now"] += 1
-        state["peak"] = max(state["peak"], state["now"])
-        await asyncio.sleep(0.005)
-        state["now"] -= 1
+        await probe.hold()
         return answer(json.loads(request.content))
 
     gateway.use_async(handler)
     texts = [f"t{i}" for i in range(count)]
     vectors = await embed_model.aget_text_embedding_batch(texts)
     assert vectors == [vector_for(t) for t in texts]
-    return state["peak"], vectors
+    return probe.peak, vectors
 
 
 async def test_async_batches_are_bounded_even_without_num_workers() -> None:
     gateway = MockGateway(answer)
     # LlamaIndex alone would start all 12 batches at once (asyncio.gather, no limit).
-    peak, _ = await concurrency_peak(wired(gateway, embed_batch_size=2), gateway, 24)
+    peak, _ = await concurrency_peak(wired(gateway, embed_batch_size=2), gateway, 24, 4)
     assert peak == 4
     peak, _ = await concurrency_peak(wired(gateway, embed_batch_size=2, num_workers=2),
-                                     gateway, 24)
+                                     gateway, 24, 2)
     assert peak == 2
     peak, _ = await concurrency_peak(wired(gateway, embed_batch_size=2, max_concurrency=3),
-                                     gateway, 24)
+                                     gateway, 24, 3)
     assert peak == 3
 
 

@@ -159,11 +159,15 @@ def test_api_not_implemented() -> None:
     assert isinstance(error_from_response(501, body), e.EndpointNotSupportedError)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "new-api's RelayNotFound answer ('Invalid URL (POST /v1/rerank)', invalid_request_error) "
+    "is classified NotFoundError: _classify looks for 'route' in the message. This test used to "
+    "accept either class; the classification fix belongs with issue #12 (errors.py)."))
 def test_route_not_found_is_endpoint_not_supported() -> None:
     body = _json({"error": {"message": "Invalid URL (POST /v1/rerank)", "type":
                             "invalid_request_error", "code": ""}})
     error = error_from_response(404, body)
-    assert isinstance(error, (e.EndpointNotSupportedError, e.NotFoundError))
+    assert type(error) is e.EndpointNotSupportedError
 
 
 def test_context_overflow() -> None:

@@ -90,10 +90,11 @@ def test_response_without_images_is_explained() -> None:
 ])
 def test_bad_generation_input_sends_nothing(kwargs: dict[str, Any], match: str) -> None:
     gw = FakeGateway({GEN: [images_answer({"url": "https://cdn/1.png"})]})
-    prompt = kwargs.pop("prompt")
-    model = kwargs.pop("model", "gpt-image-1")
+    options = dict(kwargs)  # the parametrize dict is shared by every run of this test
+    prompt = options.pop("prompt")
+    model = options.pop("model", "gpt-image-1")
     with pytest.raises(InvalidRequestError, match=match):
-        gw.client.generate_image(prompt, model=model, **kwargs)
+        gw.client.generate_image(prompt, model=model, **options)
     assert gw.requests == []
 
 

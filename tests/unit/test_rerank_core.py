@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -23,6 +22,7 @@ from gateway_core.rerank import (
     parse_rerank,
     rerank,
 )
+from tests.unit.concurrency import ConcurrencyProbe
 from tests.unit.test_embeddings_core import MockGateway
 
 Body = dict[str, Any]
@@ -229,13 +229,10 @@ def test_other_errors_pass_through_typed() -> None:
 
 async def test_async_split_runs_concurrently_and_merges() -> None:
     gateway = MockGateway(jina)
-    state = {"now": 0, "peak": 0}
+    probe = ConcurrencyProbe(expected=3)
 
     async def handler(request: httpx.Request) -> httpx.Response:
-        state["now"] += 1
-        state["peak"] = max(state["peak"], state["now"])
-        await asyncio.sleep(0.01)
-        state["now"] -= 1
+        await probe.hold()
         body = json.loads(request.content)
         gateway.bodies.append(body)
         return jina(body, order="unsorted")
@@ -245,7 +242,7 @@ async def test_async_split_runs_concurrently_and_merges() -> None:
     call = make_rerank_call("m", top_n=4, max_documents_per_request=10, max_concurrency=3)
     result = await arerank(gateway.transport, "cat", documents, call)
     assert len(gateway.bodies) == 6
-    assert state["peak"] == 3
+    assert probe.peak == 3
     expected = sorted(range(60), key=lambda i: (-score_of("cat", documents[i]), i))[:4]
     assert [hit.index for hit in result.hits] == expected
 

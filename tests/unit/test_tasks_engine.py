@@ -230,9 +230,10 @@ def test_bad_input_fails_before_any_request(clock: FakeClock, kwargs: dict[str, 
                                             match: str) -> None:
     gw = sora_gateway(video("queued"))
     engine_for(gw, clock)
-    prompt = kwargs.pop("prompt")
+    options = dict(kwargs)  # the parametrize dict is shared by every run of this test
+    prompt = options.pop("prompt")
     with pytest.raises(InvalidRequestError, match=match):
-        gw.client.create_video(prompt, model="sora-2", protocol="openai-videos", **kwargs)
+        gw.client.create_video(prompt, model="sora-2", protocol="openai-videos", **options)
     assert gw.requests == []
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
@@ -136,13 +135,34 @@ def test_cancel_token_from_callback() -> None:
 def test_cancel_from_another_thread_interrupts_the_real_sleep() -> None:
     import threading
 
-    token = CancelToken()
-    poller = Poller(PollSettings(interval=30, max_interval=30))
-    threading.Timer(0.05, token.cancel).start()
-    started = time.monotonic()
-    with pytest.raises(TaskCancelledError):
-        poller.run(script(snap("running")), task_id="t", protocol="p", cancel=token)
-    assert time.monotonic() - started < 5
+    class WatchedToken(CancelToken):
+        """Says when the poller has begun its (hour-long) sleep."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.sleeping = threading.Event()
+
+        def wait(self, seconds: float) -> bool:
+            self.sleeping.set()
+            return super().wait(seconds)
+
+    token = WatchedToken()
+    poller = Poller(PollSettings(interval=3600, max_interval=3600))
+    raised: list[BaseException] = []
+
+    def wait_for_task() -> None:
+        try:
+            poller.run(script(snap("running")), task_id="t", protocol="p", cancel=token)
+        except BaseException as exc:
+            raised.append(exc)
+
+    waiter = threading.Thread(target=wait_for_task, daemon=True)
+    waiter.start()
+    assert token.sleeping.wait(60)
+    token.cancel()
+    waiter.join(60)  # an uninterrupted sleep would last an hour
+    assert not waiter.is_alive()
+    assert [type(exc) for exc in raised] == [TaskCancelledError]
 
 
 def test_first_snapshot_is_used_without_an_extra_poll() -> None:
