@@ -1,6 +1,10 @@
 """The one HTTP layer: a shared sync client and per-event-loop async clients for each config.
 
-Retries live here and nowhere else. The policy (``RetryPolicy``):
+Sending the same HTTP request again is decided here and nowhere else. (Three layers above try
+again for reasons of their own, each with a new request: the chat call drops a parameter the
+gateway refused, ``chat/learned.py``; embeddings split a refused batch size; the task engine
+re-submits a create the gateway refused without accepting it, and the poller tolerates a few
+failed polls of a paid task.) The policy (``RetryPolicy``):
 
 * retried: 408, 429, 500, 502, 503, 504, 520-524, connection failures, read timeouts, and
   errors that mean saturation or "no channel right now" whatever their status;

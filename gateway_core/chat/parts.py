@@ -3,7 +3,7 @@
 Images go as ``image_url`` (a URL or a ``data:`` URL), audio as ``input_audio`` (base64 plus a
 format), files and PDFs as ``file`` (``file_data`` as a data URL, or a URL, or ``file_id``), and
 video as ``video_url`` — the part the relays' video-understanding models (Qwen-VL, Doubao, GLM)
-read (see seeds/000 "视频解析").
+read (docs/protocol.md §4.1).
 """
 
 from __future__ import annotations

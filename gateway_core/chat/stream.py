@@ -7,7 +7,7 @@ running totals that LlamaIndex needs per chunk (``text``, ``reasoning``, ``tool_
 :class:`~gateway_core.chat.types.ChatResult`, or raises
 :class:`~gateway_core.errors.IncompleteStreamError` when the stream never said it was finished.
 
-What it tolerates (protocol.md §4.4, research/painpoints.md): keep-alive and empty events,
+What it tolerates (docs/protocol.md §4.4): keep-alive and empty events,
 ``[DONE]`` (which proves nothing: new-api appends it after a truncated upstream), usage-only
 chunks with ``choices: []`` or ``null``, usage repeated on every chunk (the last one wins, so it
 is counted once), per-chunk ids that change (ChatfireAPI), reasoning in ``reasoning_content``,

@@ -1,6 +1,6 @@
 """Tool calls: assembling streamed fragments whatever the relay does, and parsing arguments.
 
-Relays break the OpenAI streaming contract in known ways (research/painpoints.md §3):
+Relays break the OpenAI streaming contract in known ways (docs/chat.md, tool calls):
 ``index`` missing; ``id`` and ``name`` repeated in every fragment (naive concatenation builds
 ``call_1call_1`` and ``addadd``); two calls in one chunk; every call sent with ``index`` 0 and
 distinct ids, or with no ids at all (naive merging builds ``addmul`` with ``{"a":1}{"x":2}``);

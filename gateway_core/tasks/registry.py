@@ -1,6 +1,6 @@
 """Protocol names, and the choice of protocol for ``protocol="auto"``.
 
-The names are those of DESIGN.md (``openai-videos``, ``newapi-video``, ``unified-video``,
+The names are those of docs/media.md (``openai-videos``, ``newapi-video``, ``unified-video``,
 ``kling``, ``midjourney``, ``suno``, ``chat``); ``_`` may stand for ``-``. ``"auto"`` reads the
 model's ``supported_endpoint_types`` from ``/v1/models`` (new-api lists them): ``openai-video``
 → ``openai-videos``; a video or image model listed only with chat endpoints → ``chat``
