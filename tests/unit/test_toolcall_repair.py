@@ -67,7 +67,8 @@ def test_arguments_that_do_not_parse_say_why(text: str, why: str) -> None:
 
 def test_generated_ids_look_like_openai_ids_and_differ() -> None:
     first, second = new_call_id(), new_call_id()
-    assert first.startswith("call_") and len(first) == 5 + 24
+    assert first.startswith("call_")
+    assert len(first) == 5 + 24
     assert first != second
 
 
@@ -93,7 +94,7 @@ def test_parse_tool_calls_keeps_valid_and_invalid_calls_in_order() -> None:
     assert parsed[1].arguments == '{"y": "é"}'  # an object is dumped without ASCII escapes
     assert parsed[2].arguments == "{}"  # no arguments become an empty object
     assert parsed[3].error == "the tool call has no function name"
-    assert parsed[4].args is None and parsed[4].arguments == "{"
+    assert (parsed[4].args, parsed[4].arguments) == (None, "{")
     assert parsed[4].id.startswith("call_")
     assert parse_tool_calls({"id": "x"}) == []
 
@@ -155,7 +156,7 @@ def test_invalid_arguments_keep_their_raw_text() -> None:
     assembler, _ = assemble([fn("add", '{"a": 1', id="c1", index=0)])
     [call] = assembler.finish()
     assert (call.args, call.arguments) == (None, '{"a": 1')
-    assert call.error is not None and call.error.startswith("arguments are not valid JSON")
+    assert (call.error or "").startswith("arguments are not valid JSON")
 
 
 def test_an_arguments_object_repeated_is_one_call() -> None:
@@ -251,7 +252,7 @@ def test_calls_without_index_or_id_continue_the_current_call() -> None:
 
 
 def test_an_id_named_late_is_adopted_by_its_call() -> None:
-    assembler, fragments = assemble(
+    assembler, _ = assemble(
         [fn("add", '{"a": ', index=0)], [fn(None, "1}", id="call_late", index=0)],
         [fn(None, "", id="call_late")])
     assert calls(assembler) == [("call_late", "add", {"a": 1}, None)]
@@ -294,5 +295,5 @@ def test_snapshot_and_truthiness() -> None:
 
 
 def test_arguments_objects_are_dumped_without_ascii_escapes() -> None:
-    assembler, fragments = assemble([fn("say", {"text": "你好"}, id="c1", index=0)])
+    _, fragments = assemble([fn("say", {"text": "你好"}, id="c1", index=0)])
     assert fragments[0]["arguments"] == json.dumps({"text": "你好"}, ensure_ascii=False)
