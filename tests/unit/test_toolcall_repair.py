@@ -297,3 +297,94 @@ def test_snapshot_and_truthiness() -> None:
 def test_arguments_objects_are_dumped_without_ascii_escapes() -> None:
     _, fragments = assemble([fn("say", {"text": "你好"}, id="c1", index=0)])
     assert fragments[0]["arguments"] == json.dumps({"text": "你好"}, ensure_ascii=False)
+
+
+# ------------------------------------------------------------------ the edges of each rule
+
+
+def test_a_cumulative_name_with_a_new_object_stays_one_call() -> None:
+    # Only a *different* name, or the same name again, starts a next call; a cumulative one
+    # (the relay resending the name so far) continues the current call.
+    assembler, _ = assemble([fn("get", '{"a": 1}', index=0)], [fn("get_time", '{"b": 2}', index=0)])
+    assert [(c.name, c.arguments) for c in assembler.finish()] == [
+        ("get_time", '{"a": 1}{"b": 2}')]
+
+
+def test_an_empty_or_non_string_name_is_no_name() -> None:
+    assembler, _ = assemble([fn("add", '{"a": ', index=0)], [fn("", "1}", index=0)])
+    assert [(c.name, c.args) for c in assembler.finish()] == [("add", {"a": 1})]
+    for odd in (5, {"n": 1}, ["x"]):
+        assembler, fragments = assemble(
+            [fn("add", '{"a": ', index=0)],
+            [{"index": 0, "function": {"name": odd, "arguments": "1}"}}])
+        assert [(c.name, c.args) for c in assembler.finish()] == [("add", {"a": 1})]
+        assert fragments[1]["name"] is None
+
+
+def test_the_same_name_with_an_object_before_any_arguments_is_the_same_call() -> None:
+    assembler, _ = assemble([fn("add", index=0)], [fn("add", {"a": 1}, index=0)])
+    assert [(c.name, c.args) for c in assembler.finish()] == [("add", {"a": 1})]
+
+
+def test_the_same_name_with_a_new_object_while_arguments_are_incomplete_appends() -> None:
+    assembler, _ = assemble([fn("add", '{"a": ', index=0)], [fn("add", '{"b": 1}}', index=0)])
+    assert [(c.name, c.arguments) for c in assembler.finish()] == [("add", '{"a": {"b": 1}}')]
+
+
+def test_cumulative_arguments_from_two_characters_on() -> None:
+    assembler, fragments = assemble([fn("f", '{"', id="c1", index=0)],
+                                    [fn(None, '{"a": 1}', index=0)])
+    assert assembler.finish()[0].args == {"a": 1}
+    assert [f["arguments"] for f in fragments] == ['{"', 'a": 1}']
+
+
+def test_an_equal_incomplete_fragment_is_appended_not_dropped() -> None:
+    assembler, _ = assemble([fn("f", '{"', id="c1", index=0)], [fn(None, '{"', index=0)])
+    assert assembler.finish()[0].arguments == '{"{"'
+
+
+def test_an_adopted_id_is_not_adopted_again() -> None:
+    assembler, fragments = assemble(
+        [fn("add", '{"a": 1}', index=0)],
+        [fn(None, "", id="c1", index=0)],  # the relay names the id late: adopted
+        [fn(None, "", id="c2", index=0)],  # another id at the same index: another call
+    )
+    assert [c.id for c in assembler.finish()] == ["c1", "c2"]
+    assert fragments[1:] == [{"index": 1, "id": "c2", "name": None, "arguments": ""}]
+
+
+def test_a_different_id_at_a_used_index_takes_that_index_over() -> None:
+    assembler, fragments = assemble(
+        [fn("add", '{"a": 1}', id="c1", index=0)],
+        [fn("add", "", id="c2", index=0)],
+        [fn(None, '{"a": 2}', index=0)],
+    )
+    assert [(c.id, c.name, c.args, c.index) for c in assembler.finish()] == [
+        ("c1", "add", {"a": 1}, 0), ("c2", "add", {"a": 2}, 1)]
+    assert fragments[1] == {"index": 1, "id": "c2", "name": "add", "arguments": ""}
+
+
+def test_without_index_or_id_the_same_name_and_a_new_object_is_a_next_call() -> None:
+    assembler, _ = assemble([fn("add", '{"a": 1}')], [fn("add", '{"a": 2}')])
+    assert [c.args for c in assembler.finish()] == [{"a": 1}, {"a": 2}]
+
+
+def test_an_object_without_a_name_after_complete_arguments_is_not_a_next_call() -> None:
+    # Without the name repeated nothing says a next call began: the text is appended (and the
+    # call reported invalid) rather than guessed into two calls.
+    for between in ([], [[fn(None, "", index=0)]]):
+        assembler, _ = assemble([fn("add", '{"a": 1}', index=0)], *between,
+                                [fn(None, '{"b": 2}', index=0)])
+        [call] = assembler.finish()
+        assert call.arguments == '{"a": 1}{"b": 2}'
+        assert call.error is not None
+
+
+def test_only_a_repeated_name_carries_over_to_the_next_call() -> None:
+    assembler, _ = assemble(
+        [fn("add", '{"a": 1}', id="c1", index=0)],
+        [fn("add", "", id="c2", index=0)],  # c2 starts with its own name, no arguments yet
+        [fn(None, '{"x": 1}', id="c3", index=0)],
+    )
+    assert [(c.id, c.name) for c in assembler.finish()] == [("c1", "add"), ("c2", "add"),
+                                                            ("c3", "")]
