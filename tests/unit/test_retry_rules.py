@@ -307,3 +307,55 @@ def test_each_retry_is_logged_with_what_why_which_and_how_long(
     assert debug[0].startswith("GET https://gw.example/v1/models -> 502 in ")
     assert debug[1].startswith("GET https://gw.example/v1/models -> ConnectError in ")
     assert debug[2].endswith(" ms (request id rid-ok)")
+
+
+def test_a_read_timeout_without_a_deadline_names_the_configured_timeout(clock: Clock) -> None:
+    transport, _ = make(sequence(httpx.ReadTimeout("slow")), max_retries=0, timeout=12,
+                        deadline=None)
+    with pytest.raises(e.GatewayTimeoutError, match=r"within 12 s\."):
+        transport.request("GET", "/v1/models")
+
+
+def test_a_transport_failure_names_what_was_being_done(clock: Clock) -> None:
+    transport, _ = make(sequence(httpx.ConnectError("refused")), max_retries=0)
+    with pytest.raises(e.GatewayConnectionError) as caught:
+        transport.request("GET", "/v1/models", what="Listing models")
+    assert caught.value.message.startswith("Listing models: could not connect to the gateway")
+
+
+def test_half_a_second_left_is_still_enough_for_another_attempt(
+        clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transport_module.random, "uniform", lambda low, high: low)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        clock.now += 10
+        return httpx.Response(502) if len(seen) == 1 else ok()
+
+    transport, seen = make(handler, deadline=10.5)
+    assert transport.request("GET", "/v1/models").status_code == 200
+    assert len(seen) == 2
+
+
+def test_the_response_knows_its_url(clock: Clock) -> None:
+    transport, _ = make(sequence(ok()))
+    assert transport.request("GET", "/v1/models").url == "https://gw.example/v1/models"
+
+
+def test_the_debug_log_gives_each_attempt_its_own_duration(
+        clock: Clock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    perf = {"now": 100.0}
+    monkeypatch.setattr(transport_module.time, "perf_counter", lambda: perf["now"])
+    answers = [httpx.Response(502), ok()]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        perf["now"] += 2.0 if len(answers) == 2 else 0.5  # the attempts take 2 s, then 0.5 s
+        return answers.pop(0)
+
+    caplog.set_level(logging.DEBUG, logger="gateway_core")
+    transport, _ = make(handler)
+    transport.request("GET", "/v1/models")
+    debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert debug == [
+        "GET https://gw.example/v1/models -> 502 in 2000 ms (request id None)",
+        "GET https://gw.example/v1/models -> 200 in 500 ms (request id rid-ok)",
+    ]
