@@ -1,0 +1,133 @@
+"""Every branch of the error classification and of body parsing, with the exact words the user
+reads. Mutation testing showed the advice sentences and several body shapes were unpinned; the
+advice is part of the contract (it says what to do), so each one is checked in full."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from gateway_core import errors as e
+from gateway_core.errors import error_from_response, parse_error_body
+
+QUOTA = "The key or account has run out of quota: top up or use another key. Not retried."
+NO_CHANNEL = ("No channel of your key's group serves this model right now: check the model name "
+              "(`gateway-kit models`) and the key's group, or retry later.")
+RATE = ("The gateway is rate-limiting this key or its upstream is saturated: wait and retry, "
+        "lower concurrency, or raise max_retries.")
+AUTH = "The API key was refused: check api_key / GATEWAY_API_KEY and that the key is enabled."
+DENIED = ("The key is not allowed to do this (model not enabled for its group, IP or channel "
+          "restrictions): check the key's settings on the gateway.")
+NO_ENDPOINT = "This gateway does not implement the endpoint."
+NOT_FOUND = "Check the id or model name; the gateway does not know it."
+TOO_LARGE = "The request body is too large for the gateway: send fewer or smaller inputs."
+CONTEXT = "The prompt is longer than the model's context window: shorten it."
+BAD = "The gateway rejected the request as invalid."
+SERVER = "The gateway or its upstream failed; retrying later may work."
+OTHER = "The gateway reported an error."
+
+
+def body(message: str, code: Any = None, type_: str = "x") -> dict[str, Any]:
+    error: dict[str, Any] = {"message": message, "type": type_}
+    if code is not None:
+        error["code"] = code
+    return {"error": error}
+
+
+@pytest.mark.parametrize(("status", "sent", "cls", "retryable", "advice"), [
+    (403, body("用户额度不足", "insufficient_user_quota"), e.QuotaExceededError, False, QUOTA),
+    (503, body("no channel", "model_not_found"), e.ModelNotAvailableError, True, NO_CHANNEL),
+    (200, body("no channel", "model_not_found"), e.ModelNotAvailableError, True, NO_CHANNEL),
+    (404, body("The model `x` does not exist", "model_not_found", "invalid_request_error"),
+     e.NotFoundError, False, NOT_FOUND),
+    (429, body("slow down"), e.RateLimitError, True, RATE),
+    (500, body("当前分组上游负载已饱和，请稍后再试"), e.RateLimitError, True, RATE),
+    (401, body("bad key"), e.AuthenticationError, False, AUTH),
+    (403, body("not allowed"), e.PermissionDeniedError, False, DENIED),
+    (501, body("API not implemented"), e.EndpointNotSupportedError, False, NO_ENDPOINT),
+    (404, body("Route not found", type_="invalid_request_error"), e.EndpointNotSupportedError,
+     False, NO_ENDPOINT),
+    (404, body("route not found", type_="other"), e.NotFoundError, False, NOT_FOUND),
+    (413, body("too big"), e.RequestTooLargeError, False, TOO_LARGE),
+    (400, body("This model's maximum context length is 8192 tokens"),
+     e.ContextWindowExceededError, False, CONTEXT),
+    (422, body("bad", "context_length_exceeded"), e.ContextWindowExceededError, False, CONTEXT),
+    (400, body("bad param"), e.BadRequestError, False, BAD),
+    (502, body("upstream"), e.ServerError, True, SERVER),
+    (507, body("odd"), e.ServerError, True, SERVER),
+    (418, body("teapot"), e.APIError, False, OTHER),
+])
+def test_each_class_with_its_advice(status: int, sent: dict[str, Any], cls: type,
+                                    retryable: bool, advice: str) -> None:
+    error = error_from_response(status, json.dumps(sent, ensure_ascii=False).encode())
+    assert type(error) is cls
+    assert error.retryable is retryable
+    assert error.message == f"{sent['error']['message'].rstrip('.')}. {advice}"
+
+
+HTML = ("The gateway, or a proxy in front of it such as Cloudflare, returned an HTML error page"
+        "{} instead of JSON.")
+
+
+@pytest.mark.parametrize(("content", "content_type", "expected"), [
+    (b"", "", ("The gateway answered HTTP 418 with an empty body.", None, None, None, False)),
+    (b"  ", "", ("The gateway answered HTTP 418 with an empty body.", None, None, None, False)),
+    (b"<html><head><title>502  Bad\n Gateway</title></head></html>", "",
+     (HTML.format(" (502 Bad Gateway)"), None, None, None, True)),
+    (b"<html>no title</html>", "", (HTML.format(""), None, None, None, True)),
+    (b'{"x": 1}', "text/HTML; charset=utf-8", (HTML.format(""), None, None, None, True)),
+    (b"plain failure text", "", ("plain failure text", None, None, None, False)),
+    (b'"just a string"', "", ("just a string", None, None, None, False)),
+    (b"[1, 2]", "", ("[1, 2]", None, None, None, False)),
+    (b'{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}', "",
+     ("Overloaded", None, "overloaded_error", None, False)),
+    (b'{"type": "upstream", "error": {"code": "c1"}}', "",
+     ('{"code": "c1"}', "c1", "upstream", None, False)),
+    (b'{"error": {"msg": "via msg", "param": 5}}', "", ("via msg", None, None, None, False)),
+    (b'{"error": {"detail": "via detail", "param": "model"}}', "",
+     ("via detail", None, None, "model", False)),
+    (b'{"error": "flat error", "code": 7, "type": "t"}', "", ("flat error", 7, "t", None, False)),
+    (b'{"success": false, "code": "E1"}', "",
+     ("the gateway reported failure", "E1", None, None, False)),
+    (b'{"success": false, "message": "nope"}', "", ("nope", None, None, None, False)),
+    ('{"code": 23, "description": "队列已满", "result": null}'.encode(), "",
+     ("队列已满", 23, None, None, False)),
+    (b'{"code": "success", "message": "odd", "type": 5}', "", ("odd", None, None, None, False)),
+    (b'{"code": 0, "msg": "zero code"}', "", ("zero code", None, None, None, False)),
+    (b'{"code": 1, "msg": "one code"}', "", ("one code", None, None, None, False)),
+    (b'{"code": "bad", "err": "via err", "type": "kind"}', "",
+     ("via err", "bad", "kind", None, False)),
+    (b'{"error_msg": "via error_msg"}', "", ("via error_msg", None, None, None, False)),
+    (b'{"detail": {"loc": ["body"]}}', "", ('{"loc": ["body"]}', None, None, None, False)),
+    (b'{"header": {"code": 400, "message": "via header"}}', "",
+     ("via header", 400, None, None, False)),
+    (b'{"header": {"code": 400}}', "", ('{"header": {"code": 400}}', None, None, None, False)),
+    (b'{"error": {}, "message": "outer"}', "", ("outer", None, None, None, False)),
+    (b'{"error": {"code": ["a", 1], "type": {"k": 1}, "message": "odd fields"}}', "",
+     ("odd fields", '["a", 1]', '{"k": 1}', None, False)),
+])
+def test_every_body_shape(content: bytes, content_type: str, expected: tuple[Any, ...]) -> None:
+    info = parse_error_body(418, content, content_type)
+    assert (info.message, info.code, info.error_type, info.param, info.is_html) == expected
+
+
+def test_long_bodies_are_cut() -> None:
+    assert len(parse_error_body(500, b"x" * 10_000).message) < 10_000
+    assert len(parse_error_body(500, json.dumps("y" * 10_000).encode()).message) < 10_000
+
+
+def test_the_request_id_suffix_moves_to_its_field_and_what_prefixes() -> None:
+    sent = body("upstream busy (request id: 2024abc)")
+    error = error_from_response(502, json.dumps(sent).encode(), what="Embedding")
+    assert error.request_id == "2024abc"
+    assert error.message == f"Embedding failed: upstream busy. {SERVER}"
+    given = error_from_response(502, json.dumps(sent).encode(), request_id="hdr-1")
+    assert given.request_id == "hdr-1"
+
+
+def test_an_html_page_below_500_is_not_retried_but_above_is() -> None:
+    page = b"<html><title>oops</title></html>"
+    assert not error_from_response(429, page).retryable
+    assert error_from_response(502, page).retryable
