@@ -131,3 +131,53 @@ def test_an_html_page_below_500_is_not_retried_but_above_is() -> None:
     page = b"<html><title>oops</title></html>"
     assert not error_from_response(429, page).retryable
     assert error_from_response(502, page).retryable
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b'{"type": "error", "error": {"message": "m"}}', ("m", None)),  # "error" is no type
+    (b'{"type": 5, "error": {"message": "m"}}', ("m", None)),
+    (b'{"code": 2, "msg": "two"}', ("two", 2)),
+    (b'{"code": true, "msg": "flag"}', ("flag", None)),
+    (b'{"error": ["not", "an object"], "message": "outer"}', ("outer", None)),
+    ('{"error": {"code": "c", "note": "队列"}}'.encode(), ('{"code": "c", "note": "队列"}', "c")),
+])
+def test_more_body_shapes(content: bytes, expected: tuple[Any, ...]) -> None:
+    info = parse_error_body(400, content)
+    assert (info.message, info.code) == expected
+    assert info.error_type is None
+
+
+def test_undecodable_bytes_are_replaced_and_long_titles_cut() -> None:
+    assert parse_error_body(500, b"bad \xff bytes").message == "bad \ufffd bytes"
+    page = b"<html><title>bad \xff " + b"t" * 300 + b"</title></html>"
+    message = parse_error_body(500, page).message
+    assert "(bad \ufffd " + "t" * 194 + ")" in message  # 200 characters
+    assert "t" * 195 not in message
+
+
+@pytest.mark.parametrize("message", ["已满。", "Stop!", "Why?", "Done."])
+def test_a_message_that_ends_a_sentence_gets_no_extra_full_stop(message: str) -> None:
+    error = error_from_response(418, json.dumps(body(message)).encode())
+    assert error.message == f"{message} {OTHER}"
+
+
+def test_english_quota_and_saturation_words_are_recognised_in_any_case() -> None:
+    assert type(error_from_response(403, json.dumps(body("Insufficient QUOTA")).encode())) is (
+        e.QuotaExceededError)
+    assert type(error_from_response(500, json.dumps(body("Upstream SATURATED")).encode())) is (
+        e.RateLimitError)
+
+
+def test_the_content_type_and_status_reach_the_body_parser() -> None:
+    html = error_from_response(502, b'{"x": 1}', content_type="text/html")
+    assert html.message.startswith(HTML.format(""))
+    empty = error_from_response(502, b"")
+    assert empty.message.startswith("The gateway answered HTTP 502 with an empty body.")
+
+
+def test_html_pages_retryability_and_the_gateway_message() -> None:
+    page = b"<html><title>oops</title></html>"
+    assert error_from_response(499, page).retryable is False
+    assert error_from_response(500, page).retryable is True
+    error = error_from_response(502, json.dumps(body("raw words")).encode())
+    assert error.gateway_message == "raw words"  # type: ignore[attr-defined]
