@@ -10,11 +10,12 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 DEV_STAMP  := $(VENV)/.installed-dev
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: help demo test test-unit test-live fuzz lint typecheck format emulator bench clean
+.PHONY: help demo test test-unit test-live fuzz mutate lint typecheck format emulator bench clean
 
 help:
 	@echo "make demo       run the examples against the bundled emulator (no key, no network)"
 	@echo "make test       run the whole test suite offline"
+	@echo "make mutate     mutation testing (MUTATE=sse|toolcalls|stream|engine|transport|errors)"
 	@echo "make lint       ruff"
 	@echo "make typecheck  mypy --strict on gateway_core"
 	@echo "make emulator   start the local emulator gateway"
@@ -48,6 +49,12 @@ test-live: $(DEV_STAMP)
 fuzz: $(DEV_STAMP)
 	HYPOTHESIS_PROFILE=deep $(PY) -m pytest -q tests/unit/test_fuzz_parsers.py \
 		tests/unit/test_sse.py tests/unit/test_chat_stream.py
+
+# Mutation testing of the money-critical modules, each against its own fast unit tests
+# (tools/mutate.py; survivors judged equivalent: tests/mutation-survivors.md). CPU-heavy:
+# make mutate MUTATE=sse runs one target.
+mutate: $(DEV_STAMP)
+	$(PY) tools/mutate.py $(MUTATE)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

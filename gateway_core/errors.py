@@ -79,7 +79,7 @@ __all__ = [
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 _REQUEST_ID_SUFFIX = re.compile(r"\s*[(（]\s*request id:\s*([^)）\s]+)\s*[)）]\s*$", re.IGNORECASE)
 _HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-# docs/architecture.md (reliability): these statuses are never retried, whatever the message says ("请稍后再试" is
+# Never retried, whatever the message says ("请稍后再试" is
 # also how relays word a disabled group or a refused key).
 _NEVER_RETRIED = frozenset({400, 401, 403, 404, 413, 422})
 _SATURATION_MARKERS = ("负载已饱和", "saturated", "请稍后再试", "too many requests", "rate limit")
