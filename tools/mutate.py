@@ -43,7 +43,7 @@ class Target:
 
 
 TARGETS: dict[str, Target] = {
-    "sse": Target("gateway_core/sse.py", ("tests/unit/test_sse.py",)),
+    "sse": Target("gateway_core/sse.py", ("tests/unit/test_sse.py", "tests/unit/test_sse_rules.py")),
     "toolcalls": Target(
         "gateway_core/chat/toolcalls.py",
         ("tests/unit/test_chat_stream.py", "tests/unit/test_chat_response.py",
@@ -55,7 +55,7 @@ TARGETS: dict[str, Target] = {
     ),
     "engine": Target(
         "gateway_core/tasks/engine.py",
-        ("tests/unit/test_tasks_engine.py", "tests/unit/test_tasks_engine_rules.py"),
+        ("tests/unit/test_tasks_engine.py",),
     ),
     "transport": Target(
         "gateway_core/transport.py",
