@@ -43,7 +43,8 @@ class Target:
 
 
 TARGETS: dict[str, Target] = {
-    "sse": Target("gateway_core/sse.py", ("tests/unit/test_sse.py", "tests/unit/test_sse_rules.py")),
+    "sse": Target("gateway_core/sse.py",
+                  ("tests/unit/test_sse.py", "tests/unit/test_sse_rules.py")),
     "toolcalls": Target(
         "gateway_core/chat/toolcalls.py",
         ("tests/unit/test_chat_stream.py", "tests/unit/test_chat_response.py",
