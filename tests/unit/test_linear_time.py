@@ -184,7 +184,9 @@ def test_large_assembled_calls_parse() -> None:
         for item in make(100_000):
             assembler.feed([item])
         (call,) = assembler.finish()
-        assert call.error is None and call.args is not None and call.args["rows"]
+        assert call.error is None
+        assert call.args is not None
+        assert call.args["rows"]
 
 
 # ----------------------------------------------------------------------------- SSE, stream
@@ -226,7 +228,7 @@ def _accumulate(events: list[str]) -> int:
 
 STREAM_INPUTS: dict[str, Callable[[int], list[str]]] = {
     "text chunks": lambda n: [_chunk("tok ")] * (n // 80),
-    "think chunks": lambda n: [_chunk("<think>")] + [_chunk(" ")] * (n // 80) + [_chunk("</think>x")],
+    "think chunks": lambda n: [_chunk("<think>"), *[_chunk(" ")] * (n // 80), _chunk("</think>x")],
 }
 
 
