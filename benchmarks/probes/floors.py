@@ -26,7 +26,6 @@ sys.path.insert(0, str(HERE))
 
 import httpx  # noqa: E402
 from _server import start_server  # noqa: E402
-
 from stream_server import CHUNKS, MODEL, REPLY  # noqa: E402
 
 KEY = "sk-bench-not-a-real-key"
@@ -47,14 +46,13 @@ def _check(text: str, tokens: int | None = None) -> None:
 
 
 def clients(root: str) -> dict[str, dict[str, Callable[[], None]]]:
-    from langchain_gateway import ChatGateway
-    from llama_index.core.base.llms.types import ChatMessage
-    from llamaindex_gateway import GatewayLLM
-
     from floor_clients.langchain_floor import FloorChatModel
     from floor_clients.llamaindex_floor import FloorLLM
+    from llama_index.core.base.llms.types import ChatMessage
 
     from gateway_core import GatewayClient
+    from langchain_gateway import ChatGateway
+    from llamaindex_gateway import GatewayLLM
 
     http = httpx.Client(headers={"Authorization": f"Bearer {KEY}"}, timeout=60.0)
     messages = [{"role": "user", "content": PROMPT}]
@@ -139,7 +137,7 @@ def main() -> None:
     for client, floor, unit, limit in TARGETS:
         # the median of per-round ratios: each round's pair ran back to back
         ratio = statistics.median(a / b for a, b in zip(samples[client][unit],
-                                                        samples[floor][unit]))
+                                                        samples[floor][unit], strict=False))
         ratios.append({"client": client, "floor": floor, "unit": unit,
                        "ratio": round(ratio, 3), "limit": limit})
         verdict = "" if limit is None else ("met" if ratio <= limit else "MISSED")
