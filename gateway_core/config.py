@@ -188,10 +188,9 @@ class GatewayConfig:
             so set it above the number of calls and streams you run concurrently (the default
             matches the openai SDK's).
         max_keepalive_connections: Idle connections kept open for reuse, ``None`` for no cap.
-            Kept small on purpose: httpcore's pool does work proportional to idle x open
-            connections on every request and response, so hundreds of idle connections make
-            heavy concurrency cost several times raw httpx's CPU (20: about 1.3x at 100
-            streams; 100: about 2.7x).
+            Kept small on purpose: on every request and response httpcore's pool walks its
+            connections once per idle connection, so a large idle pool makes bursts of
+            hundreds of concurrent calls cost more CPU (benchmarks/probes/concurrency.py).
     """
 
     base_url: str | None = None
