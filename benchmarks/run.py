@@ -426,6 +426,34 @@ def run_probe(python: Path, argv: list[str], env: dict[str, str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+# Targeted probes (issue #18): their own server (stream_server.py) or none; each prints a
+# table, then one JSON line. part -> (script, arguments, arguments with --quick, title)
+GROWTH_PROBES = {
+    "scaling": ("scaling.py", [], [], "Growth: CPU per run at 2k-200k characters, log-log slope"),
+    "toolcalls": ("toolcalls.py", ["5"], ["2"],
+                  "A 1 MB tool call in 16-byte fragments: GatewayClient vs raw httpx (CPU)"),
+    "floors": ("floors.py", ["7"], ["2"],
+               "Framework floors: CPU per call / per chunk, one process, clients taking turns"),
+    "concurrency": ("concurrency.py", ["3"], ["1", "1", "100"],
+                    "Concurrent streams (each spread over ~1 s): wall and CPU vs raw "
+                    "httpx.AsyncClient"),
+}
+
+
+def run_growth_probe(python: Path, part: str, quick: bool, env: dict[str, str]) -> dict:
+    script, arguments, quick_arguments, _ = GROWTH_PROBES[part]
+    print(f"{part}: probes/{script}", flush=True)
+    done = subprocess.run([str(python), str(PROBES / script),
+                           *(quick_arguments if quick else arguments)],
+                          capture_output=True, text=True, env=env, cwd=BENCH)
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1][:500]}
+    lines = done.stdout.strip().splitlines()
+    table = [line for line in lines if not line.startswith("{")]
+    return {"table": "\n".join(table), "data": json.loads(lines[-1]) if lines[-1][:1] == "{"
+            else None}
+
+
 def run_steady(python: Path, clients: list[str], root: str, rounds: int, repeats: int,
                env: dict[str, str]) -> dict:
     print(f"steady state: {repeats} probe process(es) x {rounds} rounds, clients taking turns",
@@ -665,6 +693,12 @@ def render(results: dict) -> str:
                              f"{_f(p['sequential_cpu'])} | {_f(p['concurrent_cpu'])} |")
     elif w3c:
         lines += ["", f"W3c failed: {w3c['error']}"]
+    for part, (_, _, _, title) in GROWTH_PROBES.items():
+        probe = results.get(part)
+        if probe:
+            lines += ["", f"## {part}: {title}", ""]
+            lines += ["```", probe["table"], "```"] if "table" in probe else [
+                f"Failed: {probe['error']}"]
     notes = results.get("notes")
     if notes:
         lines += ["", "## Notes", "", *notes]
@@ -716,7 +750,8 @@ def parse_args() -> argparse.Namespace:
                         help="smoke run: 2 runs, fewer calls, fewer probe rounds")
     parser.add_argument("--litellm", action="store_true",
                         help="also measure litellm (installs it into the peers venv; slow)")
-    parser.add_argument("--only", default="W0,W1,W2,W3,W3b,W3c,steady",
+    parser.add_argument("--only", default="W0,W1,W2,W3,W3b,W3c,steady,scaling,toolcalls,floors,"
+                        "concurrency",
                         help="comma-separated parts to run (default: all)")
     parser.add_argument("--output", default=str(RESULTS / "latest"),
                         help="results path without extension (default benchmarks/results/latest)")
@@ -776,6 +811,9 @@ def main() -> int:
         if "steady" in parts:
             rounds, repeats = (2, 1) if args.quick else (5, 3)
             results["steady"] = run_steady(python, clients, nginx.root, rounds, repeats, env)
+        for part in GROWTH_PROBES:
+            if part in parts:
+                results[part] = run_growth_probe(python, part, args.quick, env)
     except KeyboardInterrupt:
         print("\ninterrupted: stopping nginx", file=sys.stderr)
         return 130

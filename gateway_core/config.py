@@ -183,6 +183,14 @@ class GatewayConfig:
             event, read into memory (a runaway or hostile answer fails with
             :class:`~gateway_core.errors.ResponseTooLargeError`; a stream's error keeps the
             partial text).
+        max_connections: Connections the pool opens to the gateway at once (sync and async
+            clients each), ``None`` for no cap. Requests beyond it wait for a free connection,
+            so set it above the number of calls and streams you run concurrently (the default
+            matches the openai SDK's).
+        max_keepalive_connections: Idle connections kept open for reuse, ``None`` for no cap.
+            Kept small on purpose: on every request and response httpcore's pool walks its
+            connections once per idle connection, so a large idle pool makes bursts of
+            hundreds of concurrent calls cost more CPU (benchmarks/probes/concurrency.py).
     """
 
     base_url: str | None = None
@@ -199,6 +207,8 @@ class GatewayConfig:
     verify: bool | str = True
     allow_insecure_http: bool = False
     max_response_bytes: int = 128 * 1024 * 1024
+    max_connections: int | None = 1000
+    max_keepalive_connections: int | None = 20
 
     def __post_init__(self) -> None:
         base_url = (self.base_url or os.environ.get(ENV_BASE_URL) or "").strip()
@@ -225,6 +235,12 @@ class GatewayConfig:
             raise ConfigurationError(
                 f"max_response_bytes must be an integer >= 1024, not {self.max_response_bytes!r}."
             )
+        for name in ("max_connections", "max_keepalive_connections"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                      or value < 1):
+                raise ConfigurationError(
+                    f"{name} must be an integer >= 1, or None for no cap, not {value!r}.")
         if self.deadline is not None and not _is_positive_number(self.deadline):
             raise ConfigurationError(f"deadline must be positive or None, not {self.deadline!r}.")
         if (not isinstance(self.max_retries, int) or isinstance(self.max_retries, bool)
@@ -259,7 +275,7 @@ class GatewayConfig:
     def replace(self, **changes: Any) -> GatewayConfig:
         """A copy with some settings changed (e.g. ``timeout``)."""
         values = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        nullable = ("deadline", "proxy")
+        nullable = ("deadline", "proxy", "max_connections", "max_keepalive_connections")
         values.update({k: v for k, v in changes.items() if v is not None or k in nullable})
         return GatewayConfig(**values)
 
@@ -274,8 +290,9 @@ def config_from_fields(owner: Any, **overrides: Any) -> GatewayConfig:
     """The config of an adapter object's connection fields, read by name.
 
     ``base_url`` (or ``api_base``), ``api_key`` (a str or a pydantic ``SecretStr``), ``timeout``,
-    ``max_retries``, ``stream_idle_timeout``, ``default_headers`` and ``proxy``; missing or None
-    fields fall back to the defaults and the environment. Adapters call it when they are built,
+    ``max_retries``, ``stream_idle_timeout``, ``default_headers``, ``proxy``, ``max_connections``
+    and ``max_keepalive_connections``; missing or None fields fall back to the defaults and the
+    environment. Adapters call it when they are built,
     so a missing key or a bad URL is reported at construction, not at the first call.
     """
     key = getattr(owner, "api_key", None)
@@ -289,6 +306,8 @@ def config_from_fields(owner: Any, **overrides: Any) -> GatewayConfig:
         "stream_idle_timeout": getattr(owner, "stream_idle_timeout", None),
         "headers": getattr(owner, "default_headers", None),
         "proxy": getattr(owner, "proxy", None),
+        "max_connections": getattr(owner, "max_connections", None),
+        "max_keepalive_connections": getattr(owner, "max_keepalive_connections", None),
         **overrides,
     }
     return GatewayConfig(**{name: value for name, value in settings.items() if value is not None})

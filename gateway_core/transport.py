@@ -315,7 +315,8 @@ class Transport:
             "headers": headers,
             "timeout": self.timeout,
             "follow_redirects": True,
-            "limits": httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            "limits": httpx.Limits(max_connections=config.max_connections,
+                                   max_keepalive_connections=config.max_keepalive_connections),
         }
         if config.proxy:
             options["proxy"] = config.proxy

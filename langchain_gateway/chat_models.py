@@ -143,10 +143,13 @@ class ChatGateway(BaseChatModel):
             for chunk in llm.stream(messages):
                 print(chunk.text, end="", flush=True)
 
-            full = None
+            # Long outputs: collect the pieces, never `full = full + chunk` (each sum copies
+            # everything so far: quadratic). docs/chat.md "Long streams" has more.
+            pieces, usage = [], None
             for chunk in llm.stream(messages):
-                full = chunk if full is None else full + chunk
-            full.usage_metadata  # on exactly one chunk, counted once
+                pieces.append(chunk.text)
+                usage = chunk.usage_metadata or usage  # on exactly one chunk, counted once
+            text = "".join(pieces)
 
     Async:
         .. code-block:: python

@@ -23,7 +23,11 @@ _VIDEO_WORDS = ("video", "视频", "mp4", "影片", "movie")
 _IMAGE_WORDS = ("image", "图片", "图像", "picture", "photo", "照片", "img", "画")
 
 _FENCED = re.compile(r"```.*?(?:```|$)|`[^`\n]*`", re.DOTALL)
-_MARKDOWN = re.compile(r"(!?)\[([^\]\n]*)\]\(\s*<?(https?://[^\s)>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+# Every repeated class stops at the next ``[`` (and a title at the next quote or line end), so
+# a failed match never rescans past the next link's start: linear even on ``"[" * n``.
+_MARKDOWN = re.compile(
+    r"(!?)\[([^\[\]\n]*)\]\(\s*<?(https?://[^\s)>\[\]]+)>?(?:\s+\"[^\"\n\[]*\")?\s*\)"
+)
 _BARE_URL = re.compile(r"https?://[^\s<>\"'`()\[\]{}，。、；！？）（]+")
 _TRAILING = ".,;:!?'\"”’"
 

@@ -19,10 +19,13 @@ _START, _THINK, _AFTER, _TEXT = range(4)
 
 
 def _partial_tag_suffix(text: str, tag: str) -> int:
-    """Length of the longest suffix of ``text`` that is a proper prefix of ``tag``."""
-    for size in range(min(len(tag) - 1, len(text)), 0, -1):
-        if tag.startswith(text[-size:]):
-            return size
+    """Length of the longest suffix of ``text`` that is a proper prefix of ``tag``.
+
+    ``tag`` holds one ``<``, at its start, so only the last ``<`` of ``text`` can begin one.
+    """
+    start = text.rfind("<", max(0, len(text) - len(tag) + 1))
+    if start >= 0 and tag.startswith(text[start:]):
+        return len(text) - start
     return 0
 
 
@@ -33,12 +36,15 @@ class ThinkSplitter:
     block: callers may then append text directly and skip the splitter.
     """
 
-    __slots__ = ("_buffer", "_space", "_started", "_state")
+    __slots__ = ("_buffer", "_lead", "_space", "_started", "_state")
 
     def __init__(self) -> None:
         self._state = _START
-        self._buffer = ""  # START: undecided prefix; THINK: a possible partial closing tag
-        self._space = ""  # THINK: trailing whitespace held back until more reasoning follows
+        self._buffer = ""  # START: undecided text after the lead; THINK: a partial closing tag
+        # START: leading whitespace pieces; THINK: trailing whitespace held back until more
+        # reasoning follows. Lists, so a long run of whitespace pieces costs linear time.
+        self._lead: list[str] = []
+        self._space: list[str] = []
         self._started = False  # THINK: reasoning text has begun (leading space dropped)
 
     @property
@@ -51,22 +57,34 @@ class ThinkSplitter:
         if state == _TEXT:
             return piece, ""
         if state == _START:
-            buffered = self._buffer + piece
-            stripped = buffered.lstrip()
-            if not stripped or (len(stripped) < len(OPEN_TAG) and OPEN_TAG.startswith(stripped)):
-                self._buffer = buffered
-                return "", ""
-            self._buffer = ""
-            if not stripped.startswith(OPEN_TAG):
-                self._state = _TEXT
-                return buffered, ""
-            self._state = _THINK
-            return self._feed_think(stripped[len(OPEN_TAG):])
+            return self._feed_start(piece)
         if state == _THINK:
             return self._feed_think(piece)
         return self._feed_after(piece)
 
+    def _feed_start(self, piece: str) -> tuple[str, str]:
+        if not self._buffer:
+            stripped = piece.lstrip()
+            if not stripped:
+                self._lead.append(piece)
+                return "", ""
+            self._lead.append(piece[: len(piece) - len(stripped)])
+            piece = stripped
+        undecided = self._buffer + piece  # at most len(OPEN_TAG) - 1 + len(piece) characters
+        if len(undecided) < len(OPEN_TAG) and OPEN_TAG.startswith(undecided):
+            self._buffer = undecided
+            return "", ""
+        lead = "".join(self._lead)
+        self._buffer, self._lead = "", []
+        if not undecided.startswith(OPEN_TAG):
+            self._state = _TEXT
+            return lead + undecided, ""
+        self._state = _THINK
+        return self._feed_think(undecided[len(OPEN_TAG):])
+
     def _feed_think(self, piece: str) -> tuple[str, str]:
+        if not self._buffer and "<" not in piece:  # the common case: plain reasoning text
+            return "", self._reasoning(piece, final=False)
         buffered = self._buffer + piece
         end = buffered.find(CLOSE_TAG)
         if end >= 0:
@@ -89,10 +107,16 @@ class ThinkSplitter:
             if not text:
                 return ""
             self._started = True
-        text = self._space + text
         stripped = text.rstrip()
-        self._space = "" if final else text[len(stripped):]
-        return stripped
+        if not stripped:  # only whitespace: held back, released before the next reasoning
+            if final:
+                self._space = []
+            else:
+                self._space.append(text)
+            return ""
+        held = "".join(self._space)
+        self._space = [] if final else [text[len(stripped):]]
+        return held + stripped
 
     def _feed_after(self, piece: str) -> tuple[str, str]:
         text = piece.lstrip()
@@ -105,8 +129,9 @@ class ThinkSplitter:
         state, buffered = self._state, self._buffer
         self._buffer = ""
         if state == _START:
+            lead, self._lead = "".join(self._lead), []
             self._state = _TEXT
-            return buffered, ""
+            return lead + buffered, ""
         if state == _THINK:
             # An unclosed think block: everything in it is reasoning.
             self._state = _AFTER

@@ -27,6 +27,7 @@ from typing import Any
 
 from ..errors import APIError, GatewayError, InvalidRequestError, ResponseFormatError
 from ..profiles import ModelProfile
+from .jsonscan import NOT_FOUND, TooDeep, fenced_blocks, first_json_value
 from .reasoning import split_think
 from .types import ChatResult
 
@@ -46,7 +47,6 @@ __all__ = [
 
 METHODS = ("json_schema", "function_calling", "json_mode", "prompt")
 _NAME = re.compile(r"[^a-zA-Z0-9_-]+")
-_FENCE = re.compile(r"```[a-zA-Z0-9_-]*\s*\n?(.*?)```", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -261,25 +261,26 @@ def parse_json_text(text: str) -> Any:
             candidate = candidate.rsplit("</think>", 1)[1].strip()
     try:
         return json.loads(candidate)
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
-    for fenced in _FENCE.findall(candidate):
+    for fenced in fenced_blocks(candidate):
         try:
-            return json.loads(fenced.strip())
-        except ValueError:
+            return json.loads(fenced)
+        except (ValueError, RecursionError):
             continue
-    decoder = json.JSONDecoder()
-    for index, char in enumerate(candidate):
-        if char in "{[":
-            try:
-                value, _ = decoder.raw_decode(candidate, index)
-            except ValueError:
-                continue
-            return value
-    raise ResponseFormatError(
-        f"The model's answer does not contain JSON: {text[:200]!r}. Try another structured "
-        "output method or model."
-    )
+    try:
+        value = first_json_value(candidate)
+    except TooDeep:
+        raise ResponseFormatError(
+            f"The model's answer holds JSON nested deeper than Python's parser follows: "
+            f"{text[:200]!r}. Ask for a flatter structure, or another structured output method."
+        ) from None
+    if value is NOT_FOUND:
+        raise ResponseFormatError(
+            f"The model's answer does not contain JSON: {text[:200]!r}. Try another structured "
+            "output method or model."
+        )
+    return value
 
 
 def parse_structured(result: ChatResult, spec: StructuredSpec) -> Any:

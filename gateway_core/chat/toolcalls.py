@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .argtext import ArgumentText, parse_arguments
 from .types import ToolCall, ToolCallDelta
 
 __all__ = ["ToolCallAssembler", "new_call_id", "parse_arguments", "parse_tool_calls"]
@@ -25,24 +26,6 @@ __all__ = ["ToolCallAssembler", "new_call_id", "parse_arguments", "parse_tool_ca
 def new_call_id() -> str:
     """An id for a tool call the relay sent without one (tool results must reference it)."""
     return f"call_{uuid.uuid4().hex[:24]}"
-
-
-def parse_arguments(text: str) -> tuple[dict[str, Any] | None, str | None]:
-    """``(args, None)`` for a JSON object (empty text counts as ``{}``), else ``(None, why)``."""
-    if not text or text.isspace():
-        return {}, None
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        return None, f"arguments are not valid JSON ({exc})"
-    if isinstance(value, str):  # double-encoded by some relays
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return None, "arguments are a JSON string, not an object"
-    if not isinstance(value, dict):
-        return None, f"arguments are a JSON {type(value).__name__}, not an object"
-    return value, None
 
 
 def _finish(index: int, call_id: str | None, name: str | None, arguments: str) -> ToolCall:
@@ -84,23 +67,21 @@ class _Call:
         self.generated_id = not call_id
         self.id = call_id or new_call_id()
         self.name = ""
-        self.arguments = ""
+        self.arguments = ArgumentText()
         # Its name came again, without new arguments, after its arguments were complete: the
         # header of a next call at the same index (or a harmless repeat; the next fragment says).
         self.renamed = False
 
 
-def _complete(arguments: str) -> bool:
-    return bool(arguments.strip()) and parse_arguments(arguments)[1] is None
-
-
-def _starts_new_value(existing: str, arguments: Any) -> bool:
+def _starts_new_value(existing: ArgumentText, arguments: Any) -> bool:
     """Whether an arguments fragment begins another JSON object (not a repeat of ``existing``)."""
     if isinstance(arguments, Mapping):
-        return parse_arguments(existing)[0] != dict(arguments)
+        return parse_arguments(str(existing))[0] != dict(arguments)
     if not isinstance(arguments, str) or not arguments.lstrip().startswith("{"):
         return False
-    return not arguments.startswith(existing)  # a whole or cumulative repeat is the same call
+    # A whole or cumulative repeat is the same call. (Shorter fragments cannot repeat it: no
+    # need to join the text, which would make every fragment cost the whole text.)
+    return len(arguments) < len(existing) or not arguments.startswith(str(existing))
 
 
 def _begins_new_call(call: _Call, name: Any, arguments: Any) -> bool:
@@ -116,11 +97,11 @@ def _begins_new_call(call: _Call, name: Any, arguments: Any) -> bool:
     if not call.name:
         return False
     named = isinstance(name, str) and bool(name)
-    if named and name != call.name and not name.startswith(call.name) and call.arguments.strip():
+    if named and name != call.name and not name.startswith(call.name) and not call.arguments.blank:
         return True
     if not (named and name == call.name) and not call.renamed:
         return False
-    return _starts_new_value(call.arguments, arguments) and _complete(call.arguments)
+    return _starts_new_value(call.arguments, arguments) and call.arguments.complete()
 
 
 class ToolCallAssembler:
@@ -195,7 +176,7 @@ class ToolCallAssembler:
             args_piece = self._args_piece(call, arguments)
             if args_piece.strip():
                 call.renamed = False
-            elif not created and name == call.name and _complete(call.arguments):
+            elif not created and name == call.name and call.arguments.complete():
                 call.renamed = True
             if created or name_piece or args_piece:
                 fragments.append({
@@ -223,30 +204,30 @@ class ToolCallAssembler:
             return ""
         existing = call.arguments
         if not isinstance(arguments, str):  # an object: the complete arguments at once
-            text = json.dumps(arguments, ensure_ascii=False)
             if existing:
                 return ""  # a repeat (or a late object after text): keep the first
-            call.arguments = text
+            text = json.dumps(arguments, ensure_ascii=False)
+            existing.append(text)
             return text
-        if existing:
-            if arguments == existing and parse_arguments(existing)[1] is None:
+        # Only a fragment at least as long as the text so far can repeat it (whole or
+        # cumulative), so the text is joined only then: linear in what the relay sends.
+        if len(existing) and len(arguments) >= len(existing):
+            so_far = str(existing)
+            if arguments == so_far and parse_arguments(so_far)[1] is None:
                 return ""  # the full arguments repeated by the relay
-            if len(existing) >= 2 and len(arguments) > len(existing) and (
-                arguments.startswith(existing)
-            ):
-                piece = arguments[len(existing):]  # cumulative arguments
-                call.arguments = arguments
-                return piece
-        call.arguments = existing + arguments
+            if len(so_far) >= 2 and len(arguments) > len(so_far) and arguments.startswith(so_far):
+                existing.replace(arguments)  # cumulative arguments
+                return arguments[len(so_far):]
+        existing.append(arguments)
         return arguments
 
     def snapshot(self) -> list[dict[str, Any]]:
         """The calls so far, unparsed: ``{"index", "id", "name", "arguments"}`` each."""
         return [
-            {"index": c.index, "id": c.id, "name": c.name, "arguments": c.arguments}
+            {"index": c.index, "id": c.id, "name": c.name, "arguments": str(c.arguments)}
             for c in self.calls
         ]
 
     def finish(self) -> list[ToolCall]:
         """The finished calls, each parsed (invalid ones keep their raw arguments)."""
-        return [_finish(c.index, c.id, c.name, c.arguments) for c in self.calls]
+        return [_finish(c.index, c.id, c.name, str(c.arguments)) for c in self.calls]

@@ -16,7 +16,6 @@ import pytest
 from gateway_core import GatewayClient
 
 pytestmark = pytest.mark.usefixtures("emulator")
-KEEPALIVE_POOL = 50  # gateway_core.transport: httpx.Limits(max_keepalive_connections=50)
 
 
 def open_descriptors() -> int:
@@ -50,7 +49,9 @@ async def test_200_concurrent_streams(gateway: Any) -> None:
     texts = await asyncio.gather(*(one(i) for i in range(200)))
     assert all(f"stream number {i} " in text for i, text in enumerate(texts))
     # every connection is back in the pool or closed: at most the keep-alive pool stays open
-    assert open_descriptors() - before <= KEEPALIVE_POOL + 2
+    keepalive = client.config.max_keepalive_connections
+    assert keepalive is not None
+    assert open_descriptors() - before <= keepalive + 2
     await client.transport.aclose()
     assert open_descriptors() - before <= 2
 

@@ -174,3 +174,31 @@ def test_structured_targets_for_pydantic_typeddict_and_dicts() -> None:
     spec, validate = structured_target(SCHEMA)
     assert spec.schema == SCHEMA
     assert validate({"x": 1}) == {"x": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('Use "{" and "]" in strings: {"a": "} ]", "b": [1]}', {"a": "} ]", "b": [1]}),
+        ('He said "hi. Answer: {"a": 1}', {"a": 1}),  # a quote that never closes is prose
+        ("Fill {name} in. Then: [1, 2]", [1, 2]),
+        ("a ] stray closer, then {\"a\": 1}", {"a": 1}),
+        ("unclosed { brace, then {\"a\": {\"b\": 2}} done", {"a": {"b": 2}}),
+        ('```json\n{"a": 1}\n``` and ```\n[2]\n```', {"a": 1}),
+    ],
+)
+def test_json_found_in_prose(text: str, value: object) -> None:
+    assert parse_json_text(text) == value
+
+
+def test_a_broken_object_never_yields_a_fragment_of_itself() -> None:
+    # The inner {"a": 1} is not the answer; a silent partial value would be wrong.
+    with pytest.raises(ResponseFormatError, match="does not contain JSON"):
+        parse_json_text('{"result": {"a": 1}, }')
+
+
+def test_deep_nesting_is_a_typed_error() -> None:
+    with pytest.raises(ResponseFormatError, match="does not contain JSON"):
+        parse_json_text("[" * 1000)
+    with pytest.raises(ResponseFormatError, match="nested deeper"):
+        parse_json_text("[" * 5000 + "]" * 5000)

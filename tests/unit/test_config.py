@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from typing import Any
 
 import pytest
 
@@ -183,3 +184,48 @@ def test_the_transport_registry_is_bounded_but_keeps_what_is_in_use() -> None:
     assert len(per_user) <= transport_module._KEEP_RECENT
     # still in use, long evicted from the recent list: still shared, not rebuilt
     assert GatewayClient(base_url="https://held.example", api_key=KEY).transport is held.transport
+
+
+def _pool_limits(client: Any) -> tuple[object, object]:
+    # httpcore's pool keeps its limits in private attributes; read them to see what httpx got
+    pool = client._transport._pool
+    return pool._max_connections, pool._max_keepalive_connections
+
+
+async def test_pool_limits_reach_both_clients() -> None:
+    config = GatewayConfig(base_url="https://pool.example.com", api_key=KEY, max_connections=7,
+                           max_keepalive_connections=3)
+    transport = get_transport(config)
+    assert _pool_limits(transport.sync_client) == (7, 3)
+    assert _pool_limits(transport.async_client) == (7, 3)
+    await transport.aclose()
+    transport.close()
+
+
+def test_pool_limits_default_generously_and_can_be_lifted() -> None:
+    config = GatewayConfig(base_url="https://pool.example.com", api_key=KEY)
+    assert config.max_connections == 1000  # the openai SDK's; 500 concurrent streams never queue
+    assert config.max_keepalive_connections == 20  # httpcore's bookkeeping grows with idle ones
+    unlimited = config.replace(max_connections=None, max_keepalive_connections=None)
+    assert unlimited.max_connections is None
+    assert unlimited.max_keepalive_connections is None
+
+
+@pytest.mark.parametrize("value", [0, -1, 2.5, True, "10"])
+@pytest.mark.parametrize("field", ["max_connections", "max_keepalive_connections"])
+def test_bad_pool_limits_are_refused(field: str, value: object) -> None:
+    settings: dict[str, Any] = {field: value}
+    with pytest.raises(ConfigurationError, match=f"{field} must be an integer >= 1"):
+        GatewayConfig(base_url="https://pool.example.com", api_key=KEY, **settings)
+
+
+def test_adapters_pass_pool_limits_through_the_shared_path() -> None:
+    class Fields:  # what an adapter object looks like to config_from_fields
+        base_url = "https://pool.example.com"
+        api_key = KEY
+        max_connections = 600
+        max_keepalive_connections = None  # not set: the default
+
+    client = GatewayClient.from_fields(Fields())
+    assert client.config.max_connections == 600
+    assert client.config.max_keepalive_connections == 20
