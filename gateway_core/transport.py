@@ -20,12 +20,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import random
+import ssl
 import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -289,11 +291,8 @@ class Transport:
         self._auth = {"Authorization": f"Bearer {config.secret}"}
         self._root = config.root_url
         self._origin = httpx.URL(self._root).copy_with(path="/", query=None)
-        self._sync: httpx.Client | None = None
-        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._lock = threading.Lock()
+        self._ssl: ssl.SSLContext | None = None
+        self._fresh_pools()
         self.timeout = httpx.Timeout(config.timeout, connect=config.connect_timeout)
         self.stream_timeout = httpx.Timeout(
             config.stream_idle_timeout, connect=config.connect_timeout
@@ -301,6 +300,51 @@ class Transport:
 
     def __repr__(self) -> str:
         return f"Transport({self._root!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pools, locks and sockets belong to one process: the receiving process gets (or
+        # makes) its own transport for the same config.
+        return (get_transport, (self.config,))
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _fresh_pools(self) -> None:
+        """Forget every client (a new object, or a child after fork: the parent's connections
+        and locks are never touched, so the parent keeps using its own)."""
+        self._pid = os.getpid()
+        self._sync: httpx.Client | None = None
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    def _check_pid(self) -> None:
+        # register_at_fork resets every transport in a forked child; this also covers a
+        # transport reached through a path that ran before the hook (os.fork in C code).
+        if self._pid != os.getpid():
+            self._fresh_pools()
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS settings, built once per transport and shared by its sync and async clients
+        (loading the CA bundle costs tens of milliseconds; a new event loop must not pay it)."""
+        context = self._ssl
+        if context is not None:
+            return context
+        with _SSL_LOCK:  # built once, however many loops ask at the same time
+            if self._ssl is not None:
+                return self._ssl
+            verify = self.config.verify
+            if isinstance(verify, str):
+                context = ssl.create_default_context(cafile=verify)
+            elif isinstance(verify, ssl.SSLContext):
+                context = verify
+            else:
+                context = httpx.create_ssl_context(verify=bool(verify))
+            self._ssl = context
+        return context
 
     # ------------------------------------------------------------------ clients
 
@@ -315,17 +359,13 @@ class Transport:
         }
         if config.proxy:
             options["proxy"] = config.proxy
-        if isinstance(config.verify, str):
-            import ssl
-
-            options["verify"] = ssl.create_default_context(cafile=config.verify)
-        else:
-            options["verify"] = config.verify
+        options["verify"] = self.ssl_context()
         return options
 
     @property
     def sync_client(self) -> httpx.Client:
-        """The shared sync client (created on first use)."""
+        """The shared sync client (created on first use; a new one in a forked child)."""
+        self._check_pid()
         client = self._sync
         if client is None:
             with self._lock:
@@ -336,27 +376,68 @@ class Transport:
 
     @property
     def async_client(self) -> httpx.AsyncClient:
-        """The async client of the running event loop (one per loop, created on first use)."""
+        """The async client of the running event loop (one per loop, created on first use).
+
+        The client is closed inside its loop when the loop shuts down (``asyncio.run`` and
+        ``asyncio.Runner`` call ``shutdown_asyncgens``), so repeated ``asyncio.run()`` calls
+        never pile up connections.
+        """
+        self._check_pid()
         loop = asyncio.get_running_loop()
         client = self._async.get(loop)
         if client is None or client.is_closed:
-            client = httpx.AsyncClient(**self._client_options())
-            self._async[loop] = client
+            with self._lock:
+                self._forget_closed_loops()
+                client = httpx.AsyncClient(**self._client_options())
+                self._async[loop] = client
+                self._closers[loop] = _close_at_loop_shutdown(self, loop, client)
         return client
 
-    def close(self) -> None:
-        """Close the sync client. Async clients close with :meth:`aclose` in their loop."""
+    async def aclient(self) -> httpx.AsyncClient:
+        """:attr:`async_client`, with the TLS context built off the event loop the first time."""
+        client = self._async.get(asyncio.get_running_loop())
+        if client is not None and not client.is_closed and self._pid == os.getpid():
+            return client
+        if self._ssl is None:
+            await asyncio.to_thread(self.ssl_context)
+        return self.async_client
+
+    def _forget_closed_loops(self) -> None:
+        # A loop closed without shutdown_asyncgens (loop.close() by hand): its client can no
+        # longer be closed in its loop; drop it so it is not kept alive with the loop forever.
+        for loop in [loop for loop in self._async if loop.is_closed()]:
+            self._async.pop(loop, None)
+            self._closers.pop(loop, None)
+
+    def _loop_closed(self, loop: asyncio.AbstractEventLoop, client: httpx.AsyncClient) -> None:
         with self._lock:
-            if self._sync is not None:
-                self._sync.close()
-                self._sync = None
+            if self._async.get(loop) is client:
+                del self._async[loop]
+            self._closers.pop(loop, None)
+
+    def close(self) -> None:
+        """Close the sync client's connections now (a later call opens new ones).
+
+        Async clients close with :meth:`aclose` in their loop, or by themselves when their
+        loop shuts down.
+        """
+        self._check_pid()
+        with self._lock:
+            client, self._sync = self._sync, None
+        if client is not None:
+            client.close()
 
     async def aclose(self) -> None:
-        """Close the async client of the running loop."""
+        """Close the async client of the running loop (a later call opens a new one)."""
+        self._check_pid()
         loop = asyncio.get_running_loop()
-        client = self._async.pop(loop, None)
+        with self._lock:
+            client = self._async.pop(loop, None)
+            closer = self._closers.pop(loop, None)
         if client is not None:
             await client.aclose()
+        if closer is not None:
+            await closer.aclose()
 
     # ------------------------------------------------------------------ helpers
 
@@ -518,7 +599,7 @@ class Transport:
         url = self.url(path)
         request_headers = self._headers(path, url, headers)
         request_timeout = self._timeout(timeout)
-        client = self.async_client
+        client = await self.aclient()
         attempts = _Attempts(self, method, url, what, idempotent, request_timeout.read)
         while True:
             request = _build_request(
@@ -607,7 +688,7 @@ class Transport:
         """Async twin of :meth:`stream`."""
         url = self.url(path)
         request_headers = self._headers(path, url, headers)
-        client = self.async_client
+        client = await self.aclient()
         attempts = _Attempts(self, method, url, what, idempotent, self.stream_timeout.read)
         while True:
             request = _build_request(
@@ -742,15 +823,58 @@ _RECENT: OrderedDict[GatewayConfig, Transport] = OrderedDict()
 _REGISTRY_LOCK = threading.Lock()
 
 
+_EVERY: weakref.WeakSet[Transport] = weakref.WeakSet()
+_SSL_LOCK = threading.Lock()
+
+
 def get_transport(config: GatewayConfig) -> Transport:
-    """The transport shared by every object built with an equal config."""
+    """The transport shared by every object built with an equal config (in this process)."""
     with _REGISTRY_LOCK:
         transport = _REGISTRY.get(config)
         if transport is None:
             transport = Transport(config)
             _REGISTRY[config] = transport
+            _EVERY.add(transport)
         _RECENT[config] = transport
         _RECENT.move_to_end(config)
         while len(_RECENT) > _KEEP_RECENT:
             _RECENT.popitem(last=False)
     return transport
+
+
+def _close_at_loop_shutdown(transport: Transport, loop: asyncio.AbstractEventLoop,
+                            client: httpx.AsyncClient) -> Any:
+    """An async generator parked at its first ``yield`` in ``loop``.
+
+    Event loops track live async generators and close them in ``shutdown_asyncgens()``, which
+    ``asyncio.run`` calls before closing the loop: the ``finally`` then closes ``client`` in
+    its own loop, the only place an async client can be closed cleanly. The transport keeps the
+    generator alive (loops hold them weakly).
+    """
+
+    async def closer() -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            transport._loop_closed(loop, client)
+            await client.aclose()
+
+    generator = closer()
+    try:  # run it to its first yield now; the loop's firstiter hook registers it
+        generator.asend(None).send(None)
+    except StopIteration:
+        pass
+    return generator
+
+
+def _after_fork_in_child() -> None:
+    # The child must not touch anything the parent's threads may have held at fork time
+    # (locks, pools mid-request): new lock, fresh pools in every transport.
+    global _REGISTRY_LOCK, _SSL_LOCK
+    _REGISTRY_LOCK, _SSL_LOCK = threading.Lock(), threading.Lock()
+    for transport in list(_EVERY):
+        transport._fresh_pools()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; Windows only spawns
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -132,6 +132,14 @@ class MemoryJournal(Journal):
     def __repr__(self) -> str:
         return "MemoryJournal()"
 
+    def __getstate__(self) -> dict[str, Any]:
+        with self._lock:
+            return {"rows": {k: replace(v) for k, v in self._rows.items()}, "next": self._next}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+        self._rows, self._next = state["rows"], state["next"]
+
     def begin(self, *, protocol: str, gateway: str, kind: str, model: str | None,
               fingerprint: str, request: dict[str, Any]) -> TaskRecord:
         now = time.time()
@@ -209,6 +217,9 @@ class SqliteJournal(Journal):
 
     def __repr__(self) -> str:
         return f"SqliteJournal({str(self.path)!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (SqliteJournal, (self.path,))
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
