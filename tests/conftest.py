@@ -103,6 +103,22 @@ def emulator() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
+def redis_server() -> Iterator[Any]:
+    """A real redis-server on a free loopback port, started once per run (tests/redis_server)."""
+    from tests.redis_server import RedisServer
+
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: Any) -> str:
+    """The test Redis, emptied for each test."""
+    redis_server.flush()
+    return str(redis_server.url)
+
+
+@pytest.fixture(scope="session")
 def gateway(request: pytest.FixtureRequest) -> GatewayTarget:
     """The emulator, or the live gateway in live mode."""
     if LIVE:
