@@ -23,6 +23,7 @@ __all__ = ["ENV_API_KEY", "ENV_BASE_URL", "GatewayConfig", "Secret", "config_fro
 
 ENV_BASE_URL = "GATEWAY_BASE_URL"
 ENV_API_KEY = "GATEWAY_API_KEY"
+ENV_RATE_LIMIT = "GATEWAY_RATE_LIMIT"
 
 # Endpoint paths people paste by mistake as the base URL (requests would then 404).
 _ENDPOINT_SUFFIXES = (
@@ -146,6 +147,23 @@ def _check_verify(verify: Any) -> None:
             f"verify must be True, False or the path of a CA bundle that exists, not {verify!r}.")
 
 
+def _rate_limit(value: Any) -> Any:
+    """A ``RateLimit`` (or None) from what was given, else ``GATEWAY_RATE_LIMIT``."""
+    from .coordination.rate_limit import RateLimit
+
+    if value is None:
+        value = os.environ.get(ENV_RATE_LIMIT, "").strip() or None
+    if value is None or isinstance(value, RateLimit):
+        return value
+    if isinstance(value, str):
+        return RateLimit.parse(value)
+    if isinstance(value, Mapping):
+        return RateLimit(**value)
+    raise ConfigurationError(
+        f"rate_limit must be a RateLimit, a mapping of its fields or text such as "
+        f"'rpm=120,tpm=90000', not {type(value).__name__}.")
+
+
 def _freeze_headers(headers: Any) -> tuple[tuple[str, str], ...]:
     if not headers:
         return ()
@@ -183,6 +201,11 @@ class GatewayConfig:
             event, read into memory (a runaway or hostile answer fails with
             :class:`~gateway_core.errors.ResponseTooLargeError`; a stream's error keeps the
             partial text).
+        rate_limit: The key's limit, paced before every request of every object built with
+            this config: a :class:`~gateway_core.coordination.RateLimit`, a mapping of its
+            fields, or text such as ``"rpm=120,tpm=90000,backend=redis://host:6379/0"``. Falls
+            back to ``GATEWAY_RATE_LIMIT``. With a ``redis://`` backend every process and
+            machine using the key stays within it together.
     """
 
     base_url: str | None = None
@@ -199,6 +222,7 @@ class GatewayConfig:
     verify: bool | str = True
     allow_insecure_http: bool = False
     max_response_bytes: int = 128 * 1024 * 1024
+    rate_limit: Any = None
 
     def __post_init__(self) -> None:
         base_url = (self.base_url or os.environ.get(ENV_BASE_URL) or "").strip()
@@ -238,6 +262,7 @@ class GatewayConfig:
         object.__setattr__(self, "base_url", normalised)
         object.__setattr__(self, "api_key", Secret(key_text))
         object.__setattr__(self, "headers", _freeze_headers(self.headers))
+        object.__setattr__(self, "rate_limit", _rate_limit(self.rate_limit))
 
     @property
     def root_url(self) -> str:
@@ -259,7 +284,7 @@ class GatewayConfig:
     def replace(self, **changes: Any) -> GatewayConfig:
         """A copy with some settings changed (e.g. ``timeout``)."""
         values = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        nullable = ("deadline", "proxy")
+        nullable = ("deadline", "proxy", "rate_limit")
         values.update({k: v for k, v in changes.items() if v is not None or k in nullable})
         return GatewayConfig(**values)
 
@@ -289,6 +314,7 @@ def config_from_fields(owner: Any, **overrides: Any) -> GatewayConfig:
         "stream_idle_timeout": getattr(owner, "stream_idle_timeout", None),
         "headers": getattr(owner, "default_headers", None),
         "proxy": getattr(owner, "proxy", None),
+        "rate_limit": getattr(owner, "rate_limit", None),
         **overrides,
     }
     return GatewayConfig(**{name: value for name, value in settings.items() if value is not None})

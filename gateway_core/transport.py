@@ -36,6 +36,7 @@ import httpx
 
 from ._version import __version__
 from .config import GatewayConfig
+from .coordination.pacing import Pacer, Ticket
 from .errors import (
     APIError,
     GatewayConnectionError,
@@ -292,6 +293,8 @@ class Transport:
         self._root = config.root_url
         self._origin = httpx.URL(self._root).copy_with(path="/", query=None)
         self._ssl: ssl.SSLContext | None = None
+        self.pacer: Pacer | None = (Pacer(config.rate_limit, config.secret)
+                                    if config.rate_limit is not None else None)
         self._fresh_pools()
         self.timeout = httpx.Timeout(config.timeout, connect=config.connect_timeout)
         self.stream_timeout = httpx.Timeout(
@@ -439,6 +442,24 @@ class Transport:
         if closer is not None:
             await closer.aclose()
 
+    # ------------------------------------------------------------------ rate limit
+
+    def _pace(self, attempts: _Attempts, body: Any, headers: Mapping[str, str]) -> None:
+        """Wait for this attempt's slot under the key's rate limit (gateway requests only)."""
+        if self.pacer is not None and "Authorization" in headers:
+            attempts.ticket = self.pacer.before(body)
+            if attempts.ticket.wait > 0:
+                time.sleep(attempts.ticket.wait)
+
+    async def _apace(self, attempts: _Attempts, body: Any, headers: Mapping[str, str]) -> None:
+        """Async twin of :meth:`_pace` (a Redis round trip runs off the event loop)."""
+        if self.pacer is not None and "Authorization" in headers:
+            pacer = self.pacer
+            attempts.ticket = (await asyncio.to_thread(pacer.before, body) if pacer.shared
+                               else pacer.before(body))
+            if attempts.ticket.wait > 0:
+                await asyncio.sleep(attempts.ticket.wait)
+
     # ------------------------------------------------------------------ helpers
 
     def url(self, path: str) -> str:
@@ -565,6 +586,7 @@ class Transport:
                 client, method, url, json=json, data=data, files=files, params=params,
                 headers=request_headers, timeout=attempts.capped(request_timeout),
             )
+            self._pace(attempts, json, request_headers)
             try:
                 raw = client.send(request, stream=True)
                 try:
@@ -606,6 +628,7 @@ class Transport:
                 client, method, url, json=json, data=data, files=files, params=params,
                 headers=request_headers, timeout=attempts.capped(request_timeout),
             )
+            await self._apace(attempts, json, request_headers)
             try:
                 raw = await client.send(request, stream=True)
                 try:
@@ -645,6 +668,7 @@ class Transport:
                 client, method, url, json=json, params=params, headers=request_headers,
                 timeout=attempts.capped(self.stream_timeout),
             )
+            self._pace(attempts, json, request_headers)
             try:
                 raw = client.send(request, stream=True)
             except httpx.HTTPError as exc:
@@ -695,6 +719,7 @@ class Transport:
                 client, method, url, json=json, params=params, headers=request_headers,
                 timeout=attempts.capped(self.stream_timeout),
             )
+            await self._apace(attempts, json, request_headers)
             try:
                 raw = await client.send(request, stream=True)
             except httpx.HTTPError as exc:
@@ -739,7 +764,7 @@ class _Attempts:
     or raise the final (redacted) error; the sync and async loops only differ in how they sleep.
     """
 
-    __slots__ = ("attempt", "deadline", "idempotent", "method", "started", "timeout",
+    __slots__ = ("attempt", "deadline", "idempotent", "method", "started", "ticket", "timeout",
                  "transport", "url", "what")
 
     def __init__(
@@ -753,6 +778,7 @@ class _Attempts:
         self.idempotent = idempotent
         self.timeout = timeout or 0.0
         self.attempt = 0
+        self.ticket: Ticket | None = None
         self.deadline = transport.policy.start()
         self.started = time.perf_counter()
 
@@ -777,6 +803,10 @@ class _Attempts:
     def received(self, raw: httpx.Response, content: bytes) -> Response:
         response = Response(raw.status_code, raw.headers, content, self.url)
         self._log(raw.status_code, response.request_id)
+        pacer, ticket = self.transport.pacer, self.ticket
+        if pacer is not None and ticket is not None:
+            pacer.after(ticket, raw.status_code,
+                        _parse_retry_after(raw.headers.get("retry-after")), content)
         return response
 
     def after_exception(self, exc: httpx.HTTPError) -> float:

@@ -43,7 +43,7 @@ class GatewayMiddleware:
         entry = self.state.record({
             "method": scope["method"], "path": scope["path"], "model": model,
             "scenario": scenario, "fault": step, "status": None,
-            "task_flags": request.headers.get("x-emulator-task"),
+            "task_flags": request.headers.get("x-emulator-task"), "at": self.state.clock(),
         })
 
         async def send_with_id(message: Message) -> None:
@@ -56,6 +56,13 @@ class GatewayMiddleware:
         replay = _replayer(body, receive)
         if not self._authorised(request):
             response = openai_error(request, 401, "无效的令牌", code="")
+            await response(scope, replay, send_with_id)
+            return
+        if not self.state.admit(request.headers.get("authorization", "")[7:]):
+            minutes = f"{self.state.rate_window / 60:g}"
+            response = openai_error(
+                request, 429, f"您已达到请求数限制：{minutes}分钟内最多请求"
+                f"{self.state.rate_limit}次", code="")
             await response(scope, replay, send_with_id)
             return
         if step:

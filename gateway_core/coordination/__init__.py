@@ -8,5 +8,15 @@ one notebook and on fifty workers.
 from __future__ import annotations
 
 from .per_loop import PerLoop
+from .rate_limit import LocalLimiter, RateLimit, RateLimiter, RedisLimiter
 
-__all__ = ["PerLoop"]
+__all__ = ["LocalLimiter", "PerLoop", "RateLimit", "RateLimiter", "RedisJournal",
+           "RedisLimiter"]
+
+
+def __getattr__(name: str) -> object:
+    if name == "RedisJournal":  # its module is light, but keep the import on first use
+        from .redis_journal import RedisJournal
+
+        return RedisJournal
+    raise AttributeError(f"module 'gateway_core.coordination' has no attribute {name!r}")
