@@ -27,6 +27,7 @@ class MemoryJournal(Journal):
         self._order: list[int] = []  # every local_id ever given, ascending (gaps once discarded)
         self._by_task: dict[tuple[str, str, str], int] = {}
         self._by_fingerprint: dict[str, list[int]] = {}
+        self._by_state: dict[str, set[int]] = {}
         self._next = 1
         self._lock = threading.RLock()
 
@@ -48,9 +49,15 @@ class MemoryJournal(Journal):
     def _insert(self, record: TaskRecord) -> None:
         self._rows[record.local_id] = record
         self._order.append(record.local_id)
+        self._by_state.setdefault(record.state, set()).add(record.local_id)
         self._by_fingerprint.setdefault(record.fingerprint, []).append(record.local_id)
         if record.task_id:
             self._by_task[(record.gateway, record.protocol, record.task_id)] = record.local_id
+
+    def _set_state(self, row: TaskRecord, state: str) -> None:
+        self._by_state[row.state].discard(row.local_id)
+        self._by_state.setdefault(state, set()).add(row.local_id)
+        row.state = state
 
     def _row(self, local_id: int) -> TaskRecord:
         row = self._rows.get(local_id)
@@ -95,7 +102,8 @@ class MemoryJournal(Journal):
     def submitted(self, local_id: int, task_id: str, meta: dict[str, Any]) -> TaskRecord:
         with self._lock:
             row = self._row(local_id)
-            row.task_id, row.meta, row.state = task_id, dict(meta), "pending"
+            row.task_id, row.meta = task_id, dict(meta)
+            self._set_state(row, "pending")
             row.lease_owner = row.lease_until = None
             row.updated_at = time.time()
             self._by_task[(row.gateway, row.protocol, task_id)] = local_id
@@ -104,7 +112,8 @@ class MemoryJournal(Journal):
     def mark(self, local_id: int, state: str, reason: str | None = None) -> None:
         with self._lock:
             row = self._row(local_id)
-            row.state, row.reason, row.updated_at = state, reason, time.time()
+            self._set_state(row, state)
+            row.reason, row.updated_at = reason, time.time()
 
     def discard(self, local_id: int) -> None:
         with self._lock:
@@ -112,13 +121,15 @@ class MemoryJournal(Journal):
             if row is None:
                 return
             self._by_fingerprint[row.fingerprint].remove(local_id)
+            self._by_state[row.state].discard(local_id)
             if row.task_id:
                 self._by_task.pop((row.gateway, row.protocol, row.task_id), None)
 
     def update(self, local_id: int, snapshot: TaskSnapshot) -> None:
         with self._lock:
             row = self._row(local_id)
-            row.state, row.status, row.progress = snapshot.state, snapshot.status, snapshot.progress
+            self._set_state(row, snapshot.state)
+            row.status, row.progress = snapshot.status, snapshot.progress
             row.reason = snapshot.reason
             row.meta = merged_meta(row.meta, snapshot)
             if snapshot.done:
@@ -154,18 +165,21 @@ class MemoryJournal(Journal):
 
     def records(self, gateway: str | None = None, states: tuple[str, ...] | None = None,
                 limit: int = 100, before: int | None = None) -> list[TaskRecord]:
-        out: list[TaskRecord] = []
         if limit <= 0 or states == ():
-            return out
+            return []
         with self._lock:
-            end = len(self._order) if before is None else bisect_left(self._order, before)
-            for position in range(end - 1, -1, -1):
-                row = self._rows.get(self._order[position])
-                if row is None:
-                    continue
-                if (gateway is None or row.gateway == gateway) and (
-                        states is None or row.state in states):
+            if states is not None:  # few rows per state that matters: sort only those
+                ids: Any = sorted((i for state in set(states)
+                                   for i in self._by_state.get(state, ())
+                                   if before is None or i < before), reverse=True)
+            else:
+                end = len(self._order) if before is None else bisect_left(self._order, before)
+                ids = (self._order[position] for position in range(end - 1, -1, -1))
+            out: list[TaskRecord] = []
+            for local_id in ids:
+                row = self._rows.get(local_id)
+                if row is not None and (gateway is None or row.gateway == gateway):
                     out.append(replace(row))
                     if len(out) >= limit:
                         break
-        return out
+            return out

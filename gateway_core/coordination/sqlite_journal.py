@@ -267,14 +267,24 @@ class SqliteJournal(Journal):
         if gateway is not None:
             clauses.append("gateway = ?")
             args.append(gateway)
-        if states is not None:
-            clauses.append(f"state IN ({', '.join('?' * len(states))})")
-            args.extend(states)
         if before is not None:
             clauses.append("local_id < ?")
             args.append(before)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        # One indexed walk per state, merged: (gateway, state, local_id) answers each in order,
+        # where "state IN (...)" would make SQLite scan the gateway's rows or sort them all.
+        queries = []
+        params: list[Any] = []
+        for state in (None,) if states is None else states:
+            where = [*clauses, *(["state = ?"] if state is not None else [])]
+            condition = f" WHERE {' AND '.join(where)}" if where else ""
+            queries.append(f"SELECT * FROM (SELECT * FROM tasks{condition} "
+                           "ORDER BY local_id DESC LIMIT ?)")
+            params += [*args, *([state] if state is not None else []), limit]
+        if len(queries) == 1:
+            sql = queries[0]
+        else:
+            sql = " UNION ALL ".join(queries) + " ORDER BY local_id DESC LIMIT ?"
+            params.append(limit)
         with self._read() as db:
-            rows = db.execute(f"SELECT * FROM tasks{where} ORDER BY local_id DESC LIMIT ?",
-                              (*args, limit)).fetchall()
+            rows = db.execute(sql, params).fetchall()
         return [self._record(row) for row in rows]
