@@ -44,6 +44,7 @@ class GatewayMiddleware:
             "method": scope["method"], "path": scope["path"], "model": model,
             "scenario": scenario, "fault": step, "status": None,
             "task_flags": request.headers.get("x-emulator-task"), "at": self.state.clock(),
+            "inputs": _inputs_of(request, body),
         })
 
         async def send_with_id(message: Message) -> None:
@@ -135,6 +136,18 @@ def _model_of(request: Request, body: bytes) -> str:
         match = _MULTIPART_MODEL.search(body)
         return match.group(1).decode("utf-8", "replace") if match else ""
     return ""
+
+
+def _inputs_of(request: Request, body: bytes) -> int | None:
+    """How many texts an embeddings (or rerank) request carries: what a gateway bills by."""
+    if "json" not in request.headers.get("content-type", "") or b'"input"' not in body:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    value = data.get("input") if isinstance(data, dict) else None
+    return len(value) if isinstance(value, list) else (1 if isinstance(value, str) else None)
 
 
 def _scenario(request: Request, model: str) -> tuple[str | None, str | None]:
