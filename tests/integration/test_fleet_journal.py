@@ -8,6 +8,7 @@ own cache directories, sharing only the Redis URL). A real redis-server, no fake
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -121,8 +122,32 @@ def test_two_machines_on_redis_make_one_task_and_adopt_a_killed_workers_task(
     assert polling.stdout.readline().startswith("progress")
     polling.kill()
     polling.wait(timeout=10)
-    adopter = worker(gateway, redis_url, "resume", "1", cache=machines[1])
-    assert finish(adopter) == [task_id]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env.update(GATEWAY_BASE_URL=gateway.base_url, GATEWAY_API_KEY=gateway.api_key,
+               GATEWAY_TASK_JOURNAL=redis_url, XDG_CACHE_HOME=str(machines[1]),
+               PYTHONPATH=str(ROOT))
+    adopted = subprocess.run([sys.executable, "-m", "gateway_cli", "tasks", "resume", "--json",
+                              "--quiet"], env=env, capture_output=True, text=True, timeout=120)
+    assert adopted.returncode == 0, adopted.stderr
+    assert [(row["task_id"], row["state"]) for row in json.loads(adopted.stdout)] == [
+        (task_id, "succeeded")]
     assert creates.count == 2
     record = open_journal(redis_url).records(None, None, limit=10)[0]
     assert (record.task_id, record.state) == (task_id, "succeeded")
+
+
+def test_paid_tasks_fail_closed_when_the_journals_redis_is_down(gateway: Any,
+                                                                tmp_path: Path) -> None:
+    from gateway_core import GatewayConnectionError
+    from tests.redis_server import RedisServer
+
+    server = RedisServer().start()
+    url = server.url
+    server.kill()  # a Redis that was there and is gone
+    server.stop()
+    client = media_client(gateway, False)
+    client.configure_tasks(journal=url)
+    creates = Creates(gateway, CREATE)
+    with pytest.raises(GatewayConnectionError, match="Paid tasks are not submitted"):
+        client.create_video(prompt(), model="sora-2", protocol="openai-videos")
+    assert creates.count == 0
