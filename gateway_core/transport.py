@@ -383,27 +383,39 @@ class Transport:
 
         The client is closed inside its loop when the loop shuts down (``asyncio.run`` and
         ``asyncio.Runner`` call ``shutdown_asyncgens``), so repeated ``asyncio.run()`` calls
-        never pile up connections.
+        never pile up connections. Requests use :meth:`aclient`, which builds it off the loop.
         """
         self._check_pid()
         loop = asyncio.get_running_loop()
         client = self._async.get(loop)
         if client is None or client.is_closed:
-            with self._lock:
-                self._forget_closed_loops()
-                client = httpx.AsyncClient(**self._client_options())
-                self._async[loop] = client
-                self._closers[loop] = _close_at_loop_shutdown(self, loop, client)
+            client = self._adopt(loop, httpx.AsyncClient(**self._client_options()))
         return client
 
     async def aclient(self) -> httpx.AsyncClient:
-        """:attr:`async_client`, with the TLS context built off the event loop the first time."""
-        client = self._async.get(asyncio.get_running_loop())
-        if client is not None and not client.is_closed and self._pid == os.getpid():
+        """:attr:`async_client`, built in a worker thread the first time in each loop: loading
+        the TLS context and httpx's async machinery takes tens of milliseconds, which would
+        stall every other task of the loop."""
+        self._check_pid()
+        loop = asyncio.get_running_loop()
+        client = self._async.get(loop)
+        if client is not None and not client.is_closed:
             return client
-        if self._ssl is None:
-            await asyncio.to_thread(self.ssl_context)
-        return self.async_client
+        # An AsyncClient binds to no loop until its first request, so a thread may build it.
+        built = await asyncio.to_thread(lambda: httpx.AsyncClient(**self._client_options()))
+        return self._adopt(loop, built)
+
+    def _adopt(self, loop: asyncio.AbstractEventLoop, client: httpx.AsyncClient
+               ) -> httpx.AsyncClient:
+        """Make ``client`` the loop's (unless another task of the loop got there first)."""
+        with self._lock:
+            current = self._async.get(loop)
+            if current is not None and not current.is_closed:
+                return current  # the spare one holds no connection yet: nothing to close
+            self._forget_closed_loops()
+            self._async[loop] = client
+            self._closers[loop] = _close_at_loop_shutdown(self, loop, client)
+        return client
 
     def _forget_closed_loops(self) -> None:
         # A loop closed without shutdown_asyncgens (loop.close() by hand): its client can no
