@@ -8,7 +8,8 @@ Modes (the journal comes from ``GATEWAY_TASK_JOURNAL``, a SQLite path or a redis
 * ``resume ROUNDS``: resume unfinished tasks ROUNDS times, print each finished task id;
 * ``poll PROMPT``: create one video on a slow model and poll it forever (to be killed);
 * ``hammer SECONDS THREADS RPM [REDIS_URL]``: chat from THREADS threads for SECONDS under a
-  RPM limit (shared through Redis when a URL is given), no retries; print ``ok N errors M``.
+  RPM limit (shared through Redis when a URL is given; 0: none), no retries; print
+  ``ok N errors M``.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def hammer(seconds: float, threads: int, rpm: float, backend: str | None) -> Non
     gateway = GatewayClient(base_url=os.environ["FLEET_BASE_URL"],
                             api_key=os.environ["FLEET_API_KEY"], max_retries=0,
                             rate_limit=RateLimit(requests_per_minute=rpm, backend=backend,
-                                                 prefix=os.environ.get("FLEET_PREFIX", "t")))
+                                                 prefix=os.environ.get("FLEET_PREFIX", "t"))
+                            if rpm > 0 else None)  # rpm 0: no limiter (the baseline)
     counts = {"ok": 0, "errors": 0}
     lock = threading.Lock()
     end = time.monotonic() + seconds
