@@ -245,21 +245,42 @@ class TaskEngine:
         if found.state == "submitting" and (found.lease_until or 0.0) > self._now():
             return None
         if found.state in ("submitting", "unknown") or not found.task_id:
-            if found.state == "submitting":  # its worker died before the gateway answered
-                self.journal.mark(found.local_id, "unknown",
-                                  "the worker sending it stopped before the gateway answered")
-            when = time.strftime("%H:%M:%S", time.localtime(found.created_at))
-            raise TaskError(
-                f"An identical {protocol.name} request (journal record {found.local_id}) was "
-                f"sent at {when} and its outcome is unknown: the connection or the worker died "
-                "before the gateway's task id arrived, so it may have been paid. Check the "
-                "gateway's task log (or usage log) for a task created at that time with this "
-                "prompt; attach it with engine.attach(task_id, protocol) if it is there, else "
-                "pass new=True to submit again.",
-                protocol=protocol.name, reason="duplicate of an unconfirmed request",
-            )
+            raise self._unconfirmed(found)
         found.reused = True
         return found
+
+    def _unconfirmed(self, record: TaskRecord) -> TaskError:
+        """The error for a create whose outcome cannot be known (marked ``unknown`` now if its
+        worker died mid-create): what happened and exactly what the user should check."""
+        if record.state == "submitting":
+            self.journal.mark(record.local_id, "unknown",
+                              "the worker sending it stopped before the gateway answered")
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created_at))
+        return TaskError(
+            f"A {record.protocol} request for {record.model or 'a model'} (journal record "
+            f"{record.local_id}) was sent at {when} and its outcome is unknown: the connection "
+            "or the worker died before the gateway's task id arrived, so it may have been "
+            "paid. Check the gateway's task log (or usage log) for a task created at that "
+            "time with this prompt; attach it with engine.attach(task_id, protocol) if it is "
+            "there, else pass new=True to submit again.",
+            protocol=record.protocol, reason="duplicate of an unconfirmed request",
+        )
+
+    def unconfirmed(self) -> list[TaskRecord]:
+        """Creates whose outcome is unknown (the answer was lost, or the worker died while
+        sending and its lease ran out): never re-sent, never shown as running, reported by
+        :meth:`resume` with what to check."""
+        out: list[TaskRecord] = []
+        before: int | None = None
+        now = self._now()
+        while True:
+            page = self.journal.records(self.gateway, ("unknown", "submitting"), _RESUME_PAGE,
+                                        before)
+            out.extend(record for record in page
+                       if record.state == "unknown" or (record.lease_until or 0.0) <= now)
+            if len(page) < _RESUME_PAGE:
+                return out
+            before = page[-1].local_id
 
     def _claim_or_share(self, protocol: TaskProtocol, spec: TaskSpec, new: bool
                         ) -> tuple[TaskRecord, bool]:
@@ -642,7 +663,8 @@ class TaskEngine:
 
     def resume(self, *, timeout: float | None = None,
                on_progress: ProgressCallback | None = None) -> list[TaskOutcome]:
-        """Poll every unfinished journaled task of this gateway to the end."""
+        """Poll every unfinished task of this gateway that no live worker is polling to the end;
+        creates of unknown outcome come last, each with an error saying what to check."""
         outcomes = []
         for record in self.adoptable():
             try:
@@ -650,7 +672,8 @@ class TaskEngine:
                     record, timeout=timeout, on_progress=on_progress)))
             except GatewayError as error:
                 outcomes.append(TaskOutcome(record, error=error))
-        return outcomes
+        return outcomes + [TaskOutcome(record, error=self._unconfirmed(record))
+                           for record in self.unconfirmed()]
 
     async def aresume(self, *, timeout: float | None = None,
                       on_progress: ProgressCallback | None = None) -> list[TaskOutcome]:
@@ -664,4 +687,9 @@ class TaskEngine:
             except GatewayError as error:
                 return TaskOutcome(record, error=error)
 
-        return list(await asyncio.gather(*(one(record) for record in records)))
+        polled = list(await asyncio.gather(*(one(record) for record in records)))
+        unknown = await asyncio.to_thread(self.unconfirmed)
+        errors = await asyncio.gather(*(asyncio.to_thread(self._unconfirmed, record)
+                                        for record in unknown))
+        return polled + [TaskOutcome(record, error=error)
+                         for record, error in zip(unknown, errors, strict=True)]
