@@ -12,7 +12,12 @@ Retries live here and nowhere else. The policy (``RetryPolicy``):
   the body may have reached the gateway, the error is raised, so nothing is paid for twice.
 
 The API key is added per request, and only to URLs on the gateway's own origin, so following a
-result URL on a CDN never leaks it.
+result URL on a CDN never leaks it. With ``rate_limit`` set, every attempt to the gateway first
+waits for its slot under the key's shared limit (:mod:`gateway_core.coordination.pacing`).
+
+Lifecycle: one transport per config and process. A forked child gets fresh pools (the parent's
+are never touched); a transport pickles as its config; each event loop gets its own async client,
+built off the loop and closed in the loop when the loop shuts down.
 """
 
 from __future__ import annotations
@@ -594,11 +599,11 @@ class Transport:
         client = self.sync_client
         attempts = _Attempts(self, method, url, what, idempotent, request_timeout.read)
         while True:
+            self._pace(attempts, json, request_headers)
             request = _build_request(
                 client, method, url, json=json, data=data, files=files, params=params,
                 headers=request_headers, timeout=attempts.capped(request_timeout),
             )
-            self._pace(attempts, json, request_headers)
             try:
                 raw = client.send(request, stream=True)
                 try:
@@ -636,11 +641,11 @@ class Transport:
         client = await self.aclient()
         attempts = _Attempts(self, method, url, what, idempotent, request_timeout.read)
         while True:
+            await self._apace(attempts, json, request_headers)
             request = _build_request(
                 client, method, url, json=json, data=data, files=files, params=params,
                 headers=request_headers, timeout=attempts.capped(request_timeout),
             )
-            await self._apace(attempts, json, request_headers)
             try:
                 raw = await client.send(request, stream=True)
                 try:
@@ -676,11 +681,11 @@ class Transport:
         client = self.sync_client
         attempts = _Attempts(self, method, url, what, idempotent, self.stream_timeout.read)
         while True:
+            self._pace(attempts, json, request_headers)
             request = _build_request(
                 client, method, url, json=json, params=params, headers=request_headers,
                 timeout=attempts.capped(self.stream_timeout),
             )
-            self._pace(attempts, json, request_headers)
             try:
                 raw = client.send(request, stream=True)
             except httpx.HTTPError as exc:
@@ -727,11 +732,11 @@ class Transport:
         client = await self.aclient()
         attempts = _Attempts(self, method, url, what, idempotent, self.stream_timeout.read)
         while True:
+            await self._apace(attempts, json, request_headers)
             request = _build_request(
                 client, method, url, json=json, params=params, headers=request_headers,
                 timeout=attempts.capped(self.stream_timeout),
             )
-            await self._apace(attempts, json, request_headers)
             try:
                 raw = await client.send(request, stream=True)
             except httpx.HTTPError as exc:

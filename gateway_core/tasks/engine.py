@@ -3,17 +3,20 @@
 The order is what makes paid work safe:
 
 1. the request is checked (bad input raises before anything is sent);
-2. an identical request (same gateway, protocol, model, prompt, inputs and options) made within
-   ``dedup_window`` seconds returns the recorded task instead of paying again, unless
-   ``new=True``;
-3. an intent row is journaled, then the create request is sent with ``idempotent=False`` (the
-   transport never re-sends it once the body may have reached the gateway);
+2. the journal is asked, in one atomic step, for an identical request (same gateway, protocol,
+   model, prompt, inputs and options) made within ``dedup_window`` seconds, or else for a new
+   intent row leased to this worker (``new=True`` skips the look-up). Of any number of threads,
+   tasks, processes or machines sharing the journal, one sends the create; the others wait for
+   its answer (at most ``submit_lease``) and share its task and result;
+3. the create request is sent with ``idempotent=False`` (the transport never re-sends it once
+   the body may have reached the gateway);
 4. the task id is journaled *before* the first poll; a gateway refusal deletes the intent
-   (nothing was paid), an unknowable outcome (connection lost after sending) marks it
-   ``unknown`` so an identical retry asks for ``new=True`` instead of silently paying twice;
-5. polling with backoff (:mod:`.poller`) updates the journal; a finished result is kept there,
-   so :meth:`TaskEngine.resume` after a crash polls unfinished tasks to the end, and a finished
-   one is answered from the journal.
+   (nothing was paid), an unknowable outcome (connection lost after sending, or a worker dead
+   mid-create) marks it ``unknown``: never re-sent, reported by ``resume`` with what to check;
+5. polling with backoff (:mod:`.poller`) updates the journal under a lease renewed at each
+   poll; :meth:`TaskEngine.resume` adopts the unfinished tasks nobody is polling (a dead
+   worker's, once its lease ran out) and polls them to the end; a finished task is answered
+   from the journal.
 """
 
 from __future__ import annotations
