@@ -66,7 +66,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests never pick up a developer's real gateway settings, nor write the user's task
     journal (``~/.cache``): each test gets a journal of its own."""
-    for name in _LIVE_SETTINGS:
+    for name in (*_LIVE_SETTINGS, "GATEWAY_RATE_LIMIT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GATEWAY_TASK_JOURNAL", str(tmp_path / "tasks.sqlite3"))
 
