@@ -298,8 +298,6 @@ class Transport:
         self._root = config.root_url
         self._origin = httpx.URL(self._root).copy_with(path="/", query=None)
         self._ssl: ssl.SSLContext | None = None
-        self.pacer: Pacer | None = (Pacer(config.rate_limit, config.secret)
-                                    if config.rate_limit is not None else None)
         self._fresh_pools()
         self.timeout = httpx.Timeout(config.timeout, connect=config.connect_timeout)
         self.stream_timeout = httpx.Timeout(
@@ -328,6 +326,8 @@ class Transport:
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.Lock()
+        limit = self.config.rate_limit
+        self.pacer: Pacer | None = Pacer(limit, self.config.secret) if limit else None
 
     def _check_pid(self) -> None:
         # register_at_fork resets every transport in a forked child; this also covers a
