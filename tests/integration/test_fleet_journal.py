@@ -18,9 +18,8 @@ from typing import Any
 
 import pytest
 
-from gateway_core.tasks import SqliteJournal
 from gateway_core.tasks.journal import open_journal
-from tests.integration.media_support import Creates, media_client
+from tests.integration.media_support import FAST_POLL, Creates, media_client
 
 ROOT = Path(__file__).resolve().parents[2]
 CREATE = "/v1/videos"
@@ -80,22 +79,25 @@ def test_eight_processes_with_one_request_make_one_task(gateway: Any, tmp_path: 
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
 def test_eight_times_twenty_tasks_and_a_resumer_lose_and_duplicate_nothing(
-        gateway: Any, tmp_path: Path) -> None:
-    journal = str(tmp_path / "tasks.sqlite3")
+        gateway: Any, tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
+    journal = (str(tmp_path / "tasks.sqlite3") if backend == "sqlite"
+               else request.getfixturevalue("redis_url"))
     creates = Creates(gateway, CREATE)
     tag = prompt()
-    resumer = worker(gateway, journal, "resume", "30", cache=tmp_path)
-    workers = [worker(gateway, journal, "many", f"{tag} worker {w}", "20", cache=tmp_path)
-               for w in range(8)]
+    resumer = worker(gateway, journal, "resume", "30", cache=tmp_path / "resumer")
+    workers = [worker(gateway, journal, "many", f"{tag} worker {w}", "20",
+                      cache=tmp_path / f"machine-{w % 2}") for w in range(8)]
     created = [line for process in workers for line in finish(process)]
     finish(resumer)
     assert creates.count == 160
     assert len(set(created)) == 160
-    client = media_client(gateway, Path(journal))
+    client = media_client(gateway, False)
+    client.configure_tasks(journal=journal, poll=FAST_POLL)
     for outcome in client.resume_tasks():  # whatever the resumer had not reached yet
         assert outcome.error is None
-    stored = SqliteJournal(journal).records(None, None, limit=1000)
+    stored = open_journal(journal).records(None, None, limit=1000)
     assert sorted(r.task_id or "" for r in stored) == sorted(created)
     assert {r.state for r in stored} == {"succeeded"}
 
