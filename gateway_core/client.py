@@ -85,6 +85,37 @@ class GatewayClient:
     def __repr__(self) -> str:
         return f"GatewayClient(base_url={self.config.base_url!r})"
 
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Close the sync connections of this client's transport now.
+
+        The transport is shared with every object built from equal settings; they stay usable
+        (the next call opens new connections). Also done by ``with GatewayClient(...)``.
+        """
+        self.transport.close()
+
+    async def aclose(self) -> None:
+        """Close the running loop's async connections (and the sync ones) now.
+
+        Also done by ``async with GatewayClient(...)``. Without it, the connections close when
+        the loop shuts down (``asyncio.run`` does that).
+        """
+        await self.transport.aclose()
+        self.transport.close()
+
+    def __enter__(self) -> GatewayClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> GatewayClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
     @classmethod
     def from_fields(cls, owner: Any, **overrides: Any) -> GatewayClient:
         """The client for an adapter object's connection fields (see

@@ -23,6 +23,7 @@ __all__ = ["ENV_API_KEY", "ENV_BASE_URL", "GatewayConfig", "Secret", "config_fro
 
 ENV_BASE_URL = "GATEWAY_BASE_URL"
 ENV_API_KEY = "GATEWAY_API_KEY"
+ENV_RATE_LIMIT = "GATEWAY_RATE_LIMIT"
 
 # Endpoint paths people paste by mistake as the base URL (requests would then 404).
 _ENDPOINT_SUFFIXES = (
@@ -146,6 +147,23 @@ def _check_verify(verify: Any) -> None:
             f"verify must be True, False or the path of a CA bundle that exists, not {verify!r}.")
 
 
+def _rate_limit(value: Any) -> Any:
+    """A ``RateLimit`` (or None) from what was given, else ``GATEWAY_RATE_LIMIT``."""
+    from .coordination.rate_limit import RateLimit
+
+    if value is None:
+        value = os.environ.get(ENV_RATE_LIMIT, "").strip() or None
+    if value is None or isinstance(value, RateLimit):
+        return value
+    if isinstance(value, str):
+        return RateLimit.parse(value)
+    if isinstance(value, Mapping):
+        return RateLimit(**value)
+    raise ConfigurationError(
+        f"rate_limit must be a RateLimit, a mapping of its fields or text such as "
+        f"'rpm=120,tpm=90000', not {type(value).__name__}.")
+
+
 def _freeze_headers(headers: Any) -> tuple[tuple[str, str], ...]:
     if not headers:
         return ()
@@ -191,6 +209,11 @@ class GatewayConfig:
             Kept small on purpose: on every request and response httpcore's pool walks its
             connections once per idle connection, so a large idle pool makes bursts of
             hundreds of concurrent calls cost more CPU (benchmarks/probes/concurrency.py).
+        rate_limit: The key's limit, paced before every request of every object built with
+            this config: a :class:`~gateway_core.coordination.RateLimit`, a mapping of its
+            fields, or text such as ``"rpm=120,tpm=90000,backend=redis://host:6379/0"``. Falls
+            back to ``GATEWAY_RATE_LIMIT``. With a ``redis://`` backend every process and
+            machine using the key stays within it together.
     """
 
     base_url: str | None = None
@@ -209,6 +232,7 @@ class GatewayConfig:
     max_response_bytes: int = 128 * 1024 * 1024
     max_connections: int | None = 1000
     max_keepalive_connections: int | None = 20
+    rate_limit: Any = None
 
     def __post_init__(self) -> None:
         base_url = (self.base_url or os.environ.get(ENV_BASE_URL) or "").strip()
@@ -254,6 +278,7 @@ class GatewayConfig:
         object.__setattr__(self, "base_url", normalised)
         object.__setattr__(self, "api_key", Secret(key_text))
         object.__setattr__(self, "headers", _freeze_headers(self.headers))
+        object.__setattr__(self, "rate_limit", _rate_limit(self.rate_limit))
 
     @property
     def root_url(self) -> str:
@@ -275,7 +300,8 @@ class GatewayConfig:
     def replace(self, **changes: Any) -> GatewayConfig:
         """A copy with some settings changed (e.g. ``timeout``)."""
         values = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        nullable = ("deadline", "proxy", "max_connections", "max_keepalive_connections")
+        nullable = ("deadline", "proxy", "max_connections", "max_keepalive_connections",
+                    "rate_limit")
         values.update({k: v for k, v in changes.items() if v is not None or k in nullable})
         return GatewayConfig(**values)
 
@@ -308,6 +334,7 @@ def config_from_fields(owner: Any, **overrides: Any) -> GatewayConfig:
         "proxy": getattr(owner, "proxy", None),
         "max_connections": getattr(owner, "max_connections", None),
         "max_keepalive_connections": getattr(owner, "max_keepalive_connections", None),
+        "rate_limit": getattr(owner, "rate_limit", None),
         **overrides,
     }
     return GatewayConfig(**{name: value for name, value in settings.items() if value is not None})

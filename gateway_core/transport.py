@@ -16,7 +16,12 @@ failed polls of a paid task.) The policy (``RetryPolicy``):
   the body may have reached the gateway, the error is raised, so nothing is paid for twice.
 
 The API key is added per request, and only to URLs on the gateway's own origin, so following a
-result URL on a CDN never leaks it.
+result URL on a CDN never leaks it. With ``rate_limit`` set, every attempt to the gateway first
+waits for its slot under the key's shared limit (:mod:`gateway_core.coordination.pacing`).
+
+Lifecycle: one transport per config and process. A forked child gets fresh pools (the parent's
+are never touched); a transport pickles as its config; each event loop gets its own async client,
+built off the loop and closed in the loop when the loop shuts down.
 """
 
 from __future__ import annotations
@@ -24,12 +29,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import random
+import ssl
 import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -38,6 +45,7 @@ import httpx
 
 from ._version import __version__
 from .config import GatewayConfig
+from .coordination.pacing import Pacer, Ticket
 from .errors import (
     APIError,
     GatewayConnectionError,
@@ -293,11 +301,8 @@ class Transport:
         self._auth = {"Authorization": f"Bearer {config.secret}"}
         self._root = config.root_url
         self._origin = httpx.URL(self._root).copy_with(path="/", query=None)
-        self._sync: httpx.Client | None = None
-        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._lock = threading.Lock()
+        self._ssl: ssl.SSLContext | None = None
+        self._fresh_pools()
         self.timeout = httpx.Timeout(config.timeout, connect=config.connect_timeout)
         self.stream_timeout = httpx.Timeout(
             config.stream_idle_timeout, connect=config.connect_timeout
@@ -305,6 +310,53 @@ class Transport:
 
     def __repr__(self) -> str:
         return f"Transport({self._root!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pools, locks and sockets belong to one process: the receiving process gets (or
+        # makes) its own transport for the same config.
+        return (get_transport, (self.config,))
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _fresh_pools(self) -> None:
+        """Forget every client (a new object, or a child after fork: the parent's connections
+        and locks are never touched, so the parent keeps using its own)."""
+        self._pid = os.getpid()
+        self._sync: httpx.Client | None = None
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+        limit = self.config.rate_limit
+        self.pacer: Pacer | None = Pacer(limit, self.config.secret) if limit else None
+
+    def _check_pid(self) -> None:
+        # register_at_fork resets every transport in a forked child; this also covers a
+        # transport reached through a path that ran before the hook (os.fork in C code).
+        if self._pid != os.getpid():
+            self._fresh_pools()
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS settings, built once per transport and shared by its sync and async clients
+        (loading the CA bundle costs tens of milliseconds; a new event loop must not pay it)."""
+        context = self._ssl
+        if context is not None:
+            return context
+        with _SSL_LOCK:  # built once, however many loops ask at the same time
+            if self._ssl is not None:
+                return self._ssl
+            verify = self.config.verify
+            if isinstance(verify, str):
+                context = ssl.create_default_context(cafile=verify)
+            elif isinstance(verify, ssl.SSLContext):
+                context = verify
+            else:
+                context = httpx.create_ssl_context(verify=bool(verify))
+            self._ssl = context
+        return context
 
     # ------------------------------------------------------------------ clients
 
@@ -320,17 +372,13 @@ class Transport:
         }
         if config.proxy:
             options["proxy"] = config.proxy
-        if isinstance(config.verify, str):
-            import ssl
-
-            options["verify"] = ssl.create_default_context(cafile=config.verify)
-        else:
-            options["verify"] = config.verify
+        options["verify"] = self.ssl_context()
         return options
 
     @property
     def sync_client(self) -> httpx.Client:
-        """The shared sync client (created on first use)."""
+        """The shared sync client (created on first use; a new one in a forked child)."""
+        self._check_pid()
         client = self._sync
         if client is None:
             with self._lock:
@@ -341,27 +389,98 @@ class Transport:
 
     @property
     def async_client(self) -> httpx.AsyncClient:
-        """The async client of the running event loop (one per loop, created on first use)."""
+        """The async client of the running event loop (one per loop, created on first use).
+
+        The client is closed inside its loop when the loop shuts down (``asyncio.run`` and
+        ``asyncio.Runner`` call ``shutdown_asyncgens``), so repeated ``asyncio.run()`` calls
+        never pile up connections. Requests use :meth:`aclient`, which builds it off the loop.
+        """
+        self._check_pid()
         loop = asyncio.get_running_loop()
         client = self._async.get(loop)
         if client is None or client.is_closed:
-            client = httpx.AsyncClient(**self._client_options())
-            self._async[loop] = client
+            client = self._adopt(loop, httpx.AsyncClient(**self._client_options()))
         return client
 
-    def close(self) -> None:
-        """Close the sync client. Async clients close with :meth:`aclose` in their loop."""
+    async def aclient(self) -> httpx.AsyncClient:
+        """:attr:`async_client`, built in a worker thread the first time in each loop: loading
+        the TLS context and httpx's async machinery takes tens of milliseconds, which would
+        stall every other task of the loop."""
+        self._check_pid()
+        loop = asyncio.get_running_loop()
+        client = self._async.get(loop)
+        if client is not None and not client.is_closed:
+            return client
+        # An AsyncClient binds to no loop until its first request, so a thread may build it.
+        built = await asyncio.to_thread(lambda: httpx.AsyncClient(**self._client_options()))
+        return self._adopt(loop, built)
+
+    def _adopt(self, loop: asyncio.AbstractEventLoop, client: httpx.AsyncClient
+               ) -> httpx.AsyncClient:
+        """Make ``client`` the loop's (unless another task of the loop got there first)."""
         with self._lock:
-            if self._sync is not None:
-                self._sync.close()
-                self._sync = None
+            current = self._async.get(loop)
+            if current is not None and not current.is_closed:
+                return current  # the spare one holds no connection yet: nothing to close
+            self._forget_closed_loops()
+            self._async[loop] = client
+            self._closers[loop] = _close_at_loop_shutdown(self, loop, client)
+        return client
+
+    def _forget_closed_loops(self) -> None:
+        # A loop closed without shutdown_asyncgens (loop.close() by hand): its client can no
+        # longer be closed in its loop; drop it so it is not kept alive with the loop forever.
+        for loop in [loop for loop in self._async if loop.is_closed()]:
+            self._async.pop(loop, None)
+            self._closers.pop(loop, None)
+
+    def _loop_closed(self, loop: asyncio.AbstractEventLoop, client: httpx.AsyncClient) -> None:
+        with self._lock:
+            if self._async.get(loop) is client:
+                del self._async[loop]
+            self._closers.pop(loop, None)
+
+    def close(self) -> None:
+        """Close the sync client's connections now (a later call opens new ones).
+
+        Async clients close with :meth:`aclose` in their loop, or by themselves when their
+        loop shuts down.
+        """
+        self._check_pid()
+        with self._lock:
+            client, self._sync = self._sync, None
+        if client is not None:
+            client.close()
 
     async def aclose(self) -> None:
-        """Close the async client of the running loop."""
+        """Close the async client of the running loop (a later call opens a new one)."""
+        self._check_pid()
         loop = asyncio.get_running_loop()
-        client = self._async.pop(loop, None)
+        with self._lock:
+            client = self._async.pop(loop, None)
+            closer = self._closers.pop(loop, None)
         if client is not None:
             await client.aclose()
+        if closer is not None:
+            await closer.aclose()
+
+    # ------------------------------------------------------------------ rate limit
+
+    def _pace(self, attempts: _Attempts, body: Any, headers: Mapping[str, str]) -> None:
+        """Wait for this attempt's slot under the key's rate limit (gateway requests only)."""
+        if self.pacer is not None and "Authorization" in headers:
+            attempts.ticket = self.pacer.before(body)
+            if attempts.ticket.wait > 0:
+                time.sleep(attempts.ticket.wait)
+
+    async def _apace(self, attempts: _Attempts, body: Any, headers: Mapping[str, str]) -> None:
+        """Async twin of :meth:`_pace` (a Redis round trip runs off the event loop)."""
+        if self.pacer is not None and "Authorization" in headers:
+            pacer = self.pacer
+            attempts.ticket = (await asyncio.to_thread(pacer.before, body) if pacer.shared
+                               else pacer.before(body))
+            if attempts.ticket.wait > 0:
+                await asyncio.sleep(attempts.ticket.wait)
 
     # ------------------------------------------------------------------ helpers
 
@@ -485,6 +604,7 @@ class Transport:
         client = self.sync_client
         attempts = _Attempts(self, method, url, what, idempotent, request_timeout.read)
         while True:
+            self._pace(attempts, json, request_headers)
             request = _build_request(
                 client, method, url, json=json, data=data, files=files, params=params,
                 headers=request_headers, timeout=attempts.capped(request_timeout),
@@ -523,9 +643,10 @@ class Transport:
         url = self.url(path)
         request_headers = self._headers(path, url, headers)
         request_timeout = self._timeout(timeout)
-        client = self.async_client
+        client = await self.aclient()
         attempts = _Attempts(self, method, url, what, idempotent, request_timeout.read)
         while True:
+            await self._apace(attempts, json, request_headers)
             request = _build_request(
                 client, method, url, json=json, data=data, files=files, params=params,
                 headers=request_headers, timeout=attempts.capped(request_timeout),
@@ -565,6 +686,7 @@ class Transport:
         client = self.sync_client
         attempts = _Attempts(self, method, url, what, idempotent, self.stream_timeout.read)
         while True:
+            self._pace(attempts, json, request_headers)
             request = _build_request(
                 client, method, url, json=json, params=params, headers=request_headers,
                 timeout=attempts.capped(self.stream_timeout),
@@ -612,9 +734,10 @@ class Transport:
         """Async twin of :meth:`stream`."""
         url = self.url(path)
         request_headers = self._headers(path, url, headers)
-        client = self.async_client
+        client = await self.aclient()
         attempts = _Attempts(self, method, url, what, idempotent, self.stream_timeout.read)
         while True:
+            await self._apace(attempts, json, request_headers)
             request = _build_request(
                 client, method, url, json=json, params=params, headers=request_headers,
                 timeout=attempts.capped(self.stream_timeout),
@@ -663,7 +786,7 @@ class _Attempts:
     or raise the final (redacted) error; the sync and async loops only differ in how they sleep.
     """
 
-    __slots__ = ("attempt", "deadline", "idempotent", "method", "started", "timeout",
+    __slots__ = ("attempt", "deadline", "idempotent", "method", "started", "ticket", "timeout",
                  "transport", "url", "what")
 
     def __init__(
@@ -677,6 +800,7 @@ class _Attempts:
         self.idempotent = idempotent
         self.timeout = timeout or 0.0
         self.attempt = 0
+        self.ticket: Ticket | None = None
         self.deadline = transport.policy.start()
         self.started = time.perf_counter()
 
@@ -701,6 +825,10 @@ class _Attempts:
     def received(self, raw: httpx.Response, content: bytes) -> Response:
         response = Response(raw.status_code, raw.headers, content, self.url)
         self._log(raw.status_code, response.request_id)
+        pacer, ticket = self.transport.pacer, self.ticket
+        if pacer is not None and ticket is not None:
+            pacer.after(ticket, raw.status_code,
+                        _parse_retry_after(raw.headers.get("retry-after")), content)
         return response
 
     def after_exception(self, exc: httpx.HTTPError) -> float:
@@ -747,15 +875,58 @@ _RECENT: OrderedDict[GatewayConfig, Transport] = OrderedDict()
 _REGISTRY_LOCK = threading.Lock()
 
 
+_EVERY: weakref.WeakSet[Transport] = weakref.WeakSet()
+_SSL_LOCK = threading.Lock()
+
+
 def get_transport(config: GatewayConfig) -> Transport:
-    """The transport shared by every object built with an equal config."""
+    """The transport shared by every object built with an equal config (in this process)."""
     with _REGISTRY_LOCK:
         transport = _REGISTRY.get(config)
         if transport is None:
             transport = Transport(config)
             _REGISTRY[config] = transport
+            _EVERY.add(transport)
         _RECENT[config] = transport
         _RECENT.move_to_end(config)
         while len(_RECENT) > _KEEP_RECENT:
             _RECENT.popitem(last=False)
     return transport
+
+
+def _close_at_loop_shutdown(transport: Transport, loop: asyncio.AbstractEventLoop,
+                            client: httpx.AsyncClient) -> Any:
+    """An async generator parked at its first ``yield`` in ``loop``.
+
+    Event loops track live async generators and close them in ``shutdown_asyncgens()``, which
+    ``asyncio.run`` calls before closing the loop: the ``finally`` then closes ``client`` in
+    its own loop, the only place an async client can be closed cleanly. The transport keeps the
+    generator alive (loops hold them weakly).
+    """
+
+    async def closer() -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            transport._loop_closed(loop, client)
+            await client.aclose()
+
+    generator = closer()
+    try:  # run it to its first yield now; the loop's firstiter hook registers it
+        generator.asend(None).send(None)
+    except StopIteration:
+        pass
+    return generator
+
+
+def _after_fork_in_child() -> None:
+    # The child must not touch anything the parent's threads may have held at fork time
+    # (locks, pools mid-request): new lock, fresh pools in every transport.
+    global _REGISTRY_LOCK, _SSL_LOCK
+    _REGISTRY_LOCK, _SSL_LOCK = threading.Lock(), threading.Lock()
+    for transport in list(_EVERY):
+        transport._fresh_pools()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; Windows only spawns
+    os.register_at_fork(after_in_child=_after_fork_in_child)

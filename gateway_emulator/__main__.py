@@ -22,9 +22,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds between ': PING' comments while a stream is silent")
     parser.add_argument("--time-scale", type=float, default=1.0,
                         help="multiplies media task durations (0.02 makes them near-instant)")
+    parser.add_argument("--rate-limit", type=int, default=None,
+                        help="requests per key per --rate-window seconds, else HTTP 429")
+    parser.add_argument("--rate-window", type=float, default=60.0)
     args = parser.parse_args(argv)
     app = create_app(keys=[k for k in args.keys.split(",") if k], time_scale=args.time_scale,
-                     ping_interval=args.ping_interval)
+                     ping_interval=args.ping_interval, rate_limit=args.rate_limit,
+                     rate_window=args.rate_window)
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))

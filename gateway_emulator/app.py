@@ -68,10 +68,12 @@ def _routes() -> list[BaseRoute]:
 
 
 def create_app(
-    *, keys: Sequence[str] = (DEFAULT_KEY,), time_scale: float = 1.0, ping_interval: float = 0.0
+    *, keys: Sequence[str] = (DEFAULT_KEY,), time_scale: float = 1.0, ping_interval: float = 0.0,
+    rate_limit: int | None = None, rate_window: float = 60.0,
 ) -> Starlette:
-    """A fresh emulator app (its own keys, request log and fault scenarios)."""
-    state = EmulatorState(keys=tuple(keys), time_scale=time_scale, ping_interval=ping_interval)
+    """A fresh emulator app (its own keys, request log, fault scenarios and request limit)."""
+    state = EmulatorState(keys=tuple(keys), time_scale=time_scale, ping_interval=ping_interval,
+                          rate_limit=rate_limit, rate_window=rate_window)
     app = Starlette(routes=_routes(),
                     middleware=[Middleware(GatewayMiddleware, state=state)],
                     exception_handlers={404: _not_found, 405: _not_found})

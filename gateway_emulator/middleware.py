@@ -43,7 +43,8 @@ class GatewayMiddleware:
         entry = self.state.record({
             "method": scope["method"], "path": scope["path"], "model": model,
             "scenario": scenario, "fault": step, "status": None,
-            "task_flags": request.headers.get("x-emulator-task"),
+            "task_flags": request.headers.get("x-emulator-task"), "at": self.state.clock(),
+            "inputs": _inputs_of(request, body),
         })
 
         async def send_with_id(message: Message) -> None:
@@ -56,6 +57,13 @@ class GatewayMiddleware:
         replay = _replayer(body, receive)
         if not self._authorised(request):
             response = openai_error(request, 401, "无效的令牌", code="")
+            await response(scope, replay, send_with_id)
+            return
+        if not self.state.admit(request.headers.get("authorization", "")[7:]):
+            minutes = f"{self.state.rate_window / 60:g}"
+            response = openai_error(
+                request, 429, f"您已达到请求数限制：{minutes}分钟内最多请求"
+                f"{self.state.rate_limit}次", code="")
             await response(scope, replay, send_with_id)
             return
         if step:
@@ -131,6 +139,18 @@ def _model_of(request: Request, body: bytes) -> str:
         match = _MULTIPART_MODEL.search(body)
         return match.group(1).decode("utf-8", "replace") if match else ""
     return ""
+
+
+def _inputs_of(request: Request, body: bytes) -> int | None:
+    """How many texts an embeddings (or rerank) request carries: what a gateway bills by."""
+    if "json" not in request.headers.get("content-type", "") or b'"input"' not in body:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    value = data.get("input") if isinstance(data, dict) else None
+    return len(value) if isinstance(value, list) else (1 if isinstance(value, str) else None)
 
 
 def _scenario(request: Request, model: str) -> tuple[str | None, str | None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,9 @@ class EmulatorState:
     log: list[dict[str, Any]] = field(default_factory=list)
     scenarios: dict[str, list[str]] = field(default_factory=dict)
     gates: dict[str, tuple[asyncio.Event, list[int]]] = field(default_factory=dict)
+    rate_limit: int | None = None
+    rate_window: float = 60.0
+    _admitted: dict[str, deque[float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def clock(self) -> float:
@@ -39,6 +43,21 @@ class EmulatorState:
         with self._lock:
             self.log.append(entry)
         return entry
+
+    def admit(self, key: str) -> bool:
+        """new-api's per-key request limit: at most ``rate_limit`` requests in any
+        ``rate_window`` seconds (a sliding window of admitted requests' times)."""
+        if self.rate_limit is None:
+            return True
+        now = self.clock()
+        with self._lock:
+            times = self._admitted.setdefault(bare_key(key), deque())
+            while times and times[0] <= now - self.rate_window:
+                times.popleft()
+            if len(times) >= self.rate_limit:
+                return False
+            times.append(now)
+            return True
 
     def requests(self, path: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
@@ -77,3 +96,4 @@ class EmulatorState:
             self.log.clear()
             self.scenarios.clear()
             self.gates.clear()
+            self._admitted.clear()

@@ -14,6 +14,7 @@ from gateway_core import __version__
 if TYPE_CHECKING:
     from .chat_models import ChatGateway
     from .embeddings import GatewayEmbeddings
+    from .rate_limiters import GatewayRateLimiter
     from .rerank import GatewayRerank
     from .retrievers import ContextualRerankRetriever
     from .tools import GatewayImageEditTool, GatewayImageTool, GatewayVideoTool
@@ -22,6 +23,7 @@ _EXPORTS = {
     "ChatGateway": "chat_models",
     "GatewayEmbeddings": "embeddings",
     "GatewayRerank": "rerank",
+    "GatewayRateLimiter": "rate_limiters",
     "ContextualRerankRetriever": "retrievers",
     "GatewayImageTool": "tools",
     "GatewayImageEditTool": "tools",
@@ -34,6 +36,7 @@ __all__ = [
     "GatewayEmbeddings",
     "GatewayImageEditTool",
     "GatewayImageTool",
+    "GatewayRateLimiter",
     "GatewayRerank",
     "GatewayVideoTool",
     "__version__",

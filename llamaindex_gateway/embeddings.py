@@ -7,7 +7,7 @@ this module adapts them to :class:`~llama_index.core.base.embeddings.base.BaseEm
 from __future__ import annotations
 
 import asyncio
-import weakref
+from functools import partial
 from typing import Any, Literal
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
@@ -16,6 +16,7 @@ from typing_extensions import Self
 
 from gateway_core.client import GatewayClient
 from gateway_core.config import config_from_fields
+from gateway_core.coordination import PerLoop
 from gateway_core.embeddings import (
     DEFAULT_BATCH_SIZE,
     EmbedCall,
@@ -101,7 +102,7 @@ class GatewayEmbedding(BaseEmbedding):
 
     _gateway: GatewayClient | None = PrivateAttr(default=None)
     _dimension: int | None = PrivateAttr(default=None)
-    _limits: Any = PrivateAttr(default_factory=weakref.WeakKeyDictionary)
+    _limits: PerLoop[asyncio.Semaphore] | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
@@ -160,12 +161,10 @@ class GatewayEmbedding(BaseEmbedding):
 
     def _limit(self) -> asyncio.Semaphore:
         """The running loop's cap on requests in flight (semaphores belong to one loop)."""
-        loop = asyncio.get_running_loop()
-        limit: asyncio.Semaphore | None = self._limits.get(loop)
-        if limit is None:
-            limit = asyncio.Semaphore(self.num_workers or self.max_concurrency)
-            self._limits[loop] = limit
-        return limit
+        if self._limits is None:
+            size = self.num_workers or self.max_concurrency
+            self._limits = PerLoop(partial(asyncio.Semaphore, size))
+        return self._limits.get()
 
     async def _aembed(self, texts: list[str]) -> list[Embedding]:
         async with self._limit():

@@ -66,7 +66,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests never pick up a developer's real gateway settings, nor write the user's task
     journal (``~/.cache``): each test gets a journal of its own."""
-    for name in _LIVE_SETTINGS:
+    for name in (*_LIVE_SETTINGS, "GATEWAY_RATE_LIMIT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GATEWAY_TASK_JOURNAL", str(tmp_path / "tasks.sqlite3"))
 
@@ -100,6 +100,22 @@ def emulator() -> Iterator[Any]:
 
     with EmulatorProcess(extra_args=["--time-scale", "0.02"]) as process:
         yield process
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[Any]:
+    """A real redis-server on a free loopback port, started once per run (tests/redis_server)."""
+    from tests.redis_server import RedisServer
+
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: Any) -> str:
+    """The test Redis, emptied for each test."""
+    redis_server.flush()
+    return str(redis_server.url)
 
 
 @pytest.fixture(scope="session")

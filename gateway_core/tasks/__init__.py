@@ -9,13 +9,41 @@
   :mod:`.unified_video`, :mod:`.kling`, :mod:`.midjourney`, :mod:`.suno`, :mod:`.chat`.
 """
 
-from .engine import DEFAULT_DEDUP_WINDOW, TaskEngine, TaskHandle, TaskOutcome
-from .journal import Journal, MemoryJournal, SqliteJournal, default_journal_path, open_journal
-from .poller import CancelToken, Poller, PollSettings, TaskCancelledError
-from .registry import PROTOCOL_NAMES, choose_protocol, get_protocol
-from .results import find_result_urls
-from .status import TaskState, normalise_status, parse_progress
-from .types import TaskRecord, TaskResult, TaskSnapshot, TaskSpec
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .engine import DEFAULT_DEDUP_WINDOW, TaskEngine, TaskHandle, TaskOutcome
+    from .journal import Journal, MemoryJournal, SqliteJournal, default_journal_path, open_journal
+    from .poller import CancelToken, Poller, PollSettings, TaskCancelledError
+    from .registry import PROTOCOL_NAMES, choose_protocol, get_protocol
+    from .results import find_result_urls
+    from .status import TaskState, normalise_status, parse_progress
+    from .types import TaskRecord, TaskResult, TaskSnapshot, TaskSpec
+
+# Names load on first use: the journal backends in gateway_core.coordination import
+# gateway_core.tasks.types, which must not pull the engine (and the backends) back in.
+_WHERE = {
+    **dict.fromkeys(("DEFAULT_DEDUP_WINDOW", "TaskEngine", "TaskHandle", "TaskOutcome"), "engine"),
+    **dict.fromkeys(("Journal", "MemoryJournal", "SqliteJournal", "default_journal_path",
+                     "open_journal"), "journal"),
+    **dict.fromkeys(("CancelToken", "Poller", "PollSettings", "TaskCancelledError"), "poller"),
+    **dict.fromkeys(("PROTOCOL_NAMES", "choose_protocol", "get_protocol"), "registry"),
+    "find_result_urls": "results",
+    **dict.fromkeys(("TaskState", "normalise_status", "parse_progress"), "status"),
+    **dict.fromkeys(("TaskRecord", "TaskResult", "TaskSnapshot", "TaskSpec"), "types"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gateway_core.tasks' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_DEDUP_WINDOW",

@@ -3,29 +3,36 @@
 The order is what makes paid work safe:
 
 1. the request is checked (bad input raises before anything is sent);
-2. an identical request (same gateway, protocol, model, prompt, inputs and options) made within
-   ``dedup_window`` seconds returns the recorded task instead of paying again, unless
-   ``new=True``;
-3. an intent row is journaled, then the create request is sent with ``idempotent=False`` (the
-   transport never re-sends it once the body may have reached the gateway);
+2. the journal is asked, in one atomic step, for an identical request (same gateway, protocol,
+   model, prompt, inputs and options) made within ``dedup_window`` seconds, or else for a new
+   intent row leased to this worker (``new=True`` skips the look-up). Of any number of threads,
+   tasks, processes or machines sharing the journal, one sends the create; the others wait for
+   its answer (at most ``submit_lease``) and share its task and result;
+3. the create request is sent with ``idempotent=False`` (the transport never re-sends it once
+   the body may have reached the gateway);
 4. the task id is journaled *before* the first poll; a gateway refusal deletes the intent
-   (nothing was paid), an unknowable outcome (connection lost after sending) marks it
-   ``unknown`` so an identical retry asks for ``new=True`` instead of silently paying twice;
-5. polling with backoff (:mod:`.poller`) updates the journal; a finished result is kept there,
-   so :meth:`TaskEngine.resume` after a crash polls unfinished tasks to the end, and a finished
-   one is answered from the journal.
+   (nothing was paid), an unknowable outcome (connection lost after sending, or a worker dead
+   mid-create) marks it ``unknown``: never re-sent, reported by ``resume`` with what to check;
+5. polling with backoff (:mod:`.poller`) updates the journal under a lease renewed at each
+   poll; :meth:`TaskEngine.resume` adopts the unfinished tasks nobody is polling (a dead
+   worker's, once its lease ran out) and polls them to the end; a finished task is answered
+   from the journal.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import os
+import socket
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import ModelInfo, parse_models
+from ..coordination.journal_base import UNFINISHED
 from ..errors import (
     APIError,
     GatewayError,
@@ -38,7 +45,7 @@ from ..errors import (
 from ..media_items import MediaItem, MediaKind
 from ..transport import Response, Transport
 from .base import RetrySubmit, TaskProtocol, task_failure
-from .journal import Journal, open_journal
+from .journal import Claim, Journal, open_journal
 from .poller import CancelToken, Poller, PollSettings, ProgressCallback
 from .registry import choose_protocol, get_protocol
 from .results import find_result_urls
@@ -47,6 +54,31 @@ from .types import HttpCall, Submitted, TaskRecord, TaskSnapshot, TaskSpec
 __all__ = ["DEFAULT_DEDUP_WINDOW", "TaskEngine", "TaskHandle", "TaskOutcome"]
 
 DEFAULT_DEDUP_WINDOW = 600.0
+POLL_LEASE = 120.0
+"""Seconds a polling worker holds a task; renewed at every poll, so another worker adopts the
+task (``resume``) only when this one has stopped polling for that long (it died)."""
+_RESUME_PAGE = 500
+_FOREVER = 1e300  # "now" for taking over a lease whose holder is known dead
+
+
+def _dead_here(owner: str | None) -> bool:
+    """True when ``owner`` (host:pid:engine) names a process of this machine that is gone."""
+    host, _, rest = (owner or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by another user
+        return False
+    return False
+
+
+def _claim_waits() -> Iterator[float]:
+    """Pauses between looks at an identical request in flight: quick at first, then 1 s."""
+    return itertools.chain((0.02, 0.05, 0.1, 0.2, 0.5), itertools.repeat(1.0))
 _UNSENT_CAUSES = ("ConnectError", "ConnectTimeout", "PoolTimeout", "ProxyError")
 
 
@@ -149,6 +181,10 @@ class TaskEngine:
         self.dedup_window = dedup_window
         self.submit_retries = submit_retries
         self.gateway = transport.config.root_url
+        config = transport.config
+        self.submit_lease = (config.deadline or config.timeout * (config.max_retries + 1)) + 30
+        """Seconds an identical request waits for a create in flight before calling its
+        outcome unknown: the longest a create can take (deadline, else every attempt) + 30."""
         self._now = now
         self._models: list[ModelInfo] | None = None
 
@@ -190,30 +226,91 @@ class TaskEngine:
 
     # ------------------------------------------------------------------ submitting
 
-    def _existing(self, protocol: TaskProtocol, spec: TaskSpec, new: bool
-                  ) -> tuple[str, TaskRecord | None]:
-        fingerprint = spec.fingerprint(protocol.name, self.gateway)
-        if new or self.dedup_window <= 0:
-            return fingerprint, None
-        found = self.journal.find_recent(fingerprint, self._now() - self.dedup_window)
-        if found is None:
-            return fingerprint, None
-        if found.state in ("submitting", "unknown") or not found.task_id:
-            when = time.strftime("%H:%M:%S", time.localtime(found.created_at))
-            raise TaskError(
-                f"An identical {protocol.name} request was sent at {when} and its outcome is "
-                "unknown (still in flight, or the connection or process died before the "
-                "gateway's task id arrived); it may have been paid. Check the gateway's task "
-                "log, then pass new=True to submit again.",
-                protocol=protocol.name, reason="duplicate of an unconfirmed request",
-            )
-        found.reused = True
-        return fingerprint, found
+    def _owner(self) -> str:
+        """Who holds a lease: this engine in this process on this machine (pid read each time:
+        a forked child is another worker)."""
+        return f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 
-    def _begin(self, protocol: TaskProtocol, spec: TaskSpec, fingerprint: str) -> TaskRecord:
-        return self.journal.begin(protocol=protocol.name, gateway=self.gateway, kind=spec.kind,
-                                  model=spec.model, fingerprint=fingerprint,
-                                  request=spec.summary())
+    def _claim(self, protocol: TaskProtocol, spec: TaskSpec, new: bool) -> Claim:
+        fingerprint = spec.fingerprint(protocol.name, self.gateway)
+        now = self._now()
+        lease = (self._owner(), now + self.submit_lease)
+        fields: dict[str, Any] = {"protocol": protocol.name, "gateway": self.gateway,
+                                  "kind": spec.kind, "model": spec.model,
+                                  "fingerprint": fingerprint, "request": spec.summary()}
+        if new or self.dedup_window <= 0:
+            return Claim(self.journal.begin(**fields, lease=lease), created=True)
+        return self.journal.claim(**fields, since=now - self.dedup_window, lease=lease)
+
+    def _shared(self, protocol: TaskProtocol, found: TaskRecord) -> TaskRecord | None:
+        """The identical request's record to share; None while its create is still in flight
+        (its worker's lease runs); an error when its outcome cannot be known."""
+        if found.state == "submitting" and (found.lease_until or 0.0) > self._now():
+            return None
+        if found.state in ("submitting", "unknown") or not found.task_id:
+            raise self._unconfirmed(found)
+        found.reused = True
+        return found
+
+    def _unconfirmed(self, record: TaskRecord) -> TaskError:
+        """The error for a create whose outcome cannot be known (marked ``unknown`` now if its
+        worker died mid-create): what happened and exactly what the user should check."""
+        if record.state == "submitting":
+            self.journal.mark(record.local_id, "unknown",
+                              "the worker sending it stopped before the gateway answered")
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created_at))
+        return TaskError(
+            f"A {record.protocol} request for {record.model or 'a model'} (journal record "
+            f"{record.local_id}) was sent at {when} and its outcome is unknown: the connection "
+            "or the worker died before the gateway's task id arrived, so it may have been "
+            "paid. Check the gateway's task log (or usage log) for a task created at that "
+            "time with this prompt; attach it with engine.attach(task_id, protocol) if it is "
+            "there, else pass new=True to submit again.",
+            protocol=record.protocol, reason="duplicate of an unconfirmed request",
+        )
+
+    def unconfirmed(self) -> list[TaskRecord]:
+        """Creates whose outcome is unknown (the answer was lost, or the worker died while
+        sending and its lease ran out): never re-sent, never shown as running, reported by
+        :meth:`resume` with what to check."""
+        out: list[TaskRecord] = []
+        before: int | None = None
+        now = self._now()
+        while True:
+            page = self.journal.records(self.gateway, ("unknown", "submitting"), _RESUME_PAGE,
+                                        before)
+            out.extend(record for record in page
+                       if record.state == "unknown" or (record.lease_until or 0.0) <= now)
+            if len(page) < _RESUME_PAGE:
+                return out
+            before = page[-1].local_id
+
+    def _claim_or_share(self, protocol: TaskProtocol, spec: TaskSpec, new: bool
+                        ) -> tuple[TaskRecord, bool]:
+        """(record, created): a new intent row to send, or an identical request's record to
+        share, after waiting (at most its lease) for its create to be answered."""
+        for delay in _claim_waits():
+            claim = self._claim(protocol, spec, new)
+            if claim.created:
+                return claim.record, True
+            shared = self._shared(protocol, claim.record)
+            if shared is not None:
+                return shared, False
+            self.poller.pause(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _aclaim_or_share(self, protocol: TaskProtocol, spec: TaskSpec, new: bool
+                               ) -> tuple[TaskRecord, bool]:
+        """Async twin of :meth:`_claim_or_share` (journal calls off the event loop)."""
+        for delay in _claim_waits():
+            claim = await asyncio.to_thread(self._claim, protocol, spec, new)
+            if claim.created:
+                return claim.record, True
+            shared = await asyncio.to_thread(self._shared, protocol, claim.record)
+            if shared is not None:
+                return shared, False
+            await self.poller.apause(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _send_failed(self, record: TaskRecord, error: GatewayError) -> None:
         """Forget the intent if nothing can have been paid; else keep it as ``unknown``.
@@ -246,10 +343,9 @@ class TaskEngine:
         proto = self.resolve(protocol, spec.model, spec.kind) if isinstance(protocol, str) \
             else protocol
         proto.validate(spec)
-        fingerprint, found = self._existing(proto, spec, new)
-        if found is not None:
-            return TaskHandle(self, found)
-        record = self._begin(proto, spec, fingerprint)
+        record, created = self._claim_or_share(proto, spec, new)
+        if not created:
+            return TaskHandle(self, record)
         if proto.one_shot:
             return self._run_one_shot(proto, spec, record, on_progress)
         attempt = 0
@@ -277,10 +373,9 @@ class TaskEngine:
         proto = (await self.aresolve(protocol, spec.model, spec.kind)
                  if isinstance(protocol, str) else protocol)
         proto.validate(spec)
-        fingerprint, found = await asyncio.to_thread(self._existing, proto, spec, new)
-        if found is not None:
-            return TaskHandle(self, found)
-        record = await asyncio.to_thread(self._begin, proto, spec, fingerprint)
+        record, created = await self._aclaim_or_share(proto, spec, new)
+        if not created:
+            return TaskHandle(self, record)
         if proto.one_shot:
             return await self._arun_one_shot(proto, spec, record, on_progress)
         attempt = 0
@@ -444,6 +539,7 @@ class TaskEngine:
     def poll(self, record: TaskRecord) -> TaskSnapshot:
         """Check the task once, fetch ``/content`` if it finished without a link, journal it."""
         proto, call = self._poll_call(record)
+        self._hold(record)
         snapshot = self._parse_poll(proto, record, self._send(call, idempotent=True))
         if self._needs_content(snapshot):
             snapshot.items = self._fetch_content(proto, record)
@@ -452,6 +548,7 @@ class TaskEngine:
     async def apoll(self, record: TaskRecord) -> TaskSnapshot:
         """Async twin of :meth:`poll`."""
         proto, call = self._poll_call(record)
+        await asyncio.to_thread(self._hold, record)
         snapshot = self._parse_poll(proto, record, await self._asend(call, idempotent=True))
         if self._needs_content(snapshot):
             snapshot.items = await self._afetch_content(proto, record)
@@ -536,29 +633,55 @@ class TaskEngine:
 
     def records(self, *, states: Sequence[str] | None = None, limit: int = 100) -> list[TaskRecord]:
         """This gateway's journaled tasks, newest first."""
-        return self.journal.records(self.gateway, tuple(states) if states else None, limit)
+        return self.journal.records(self.gateway, None if states is None else tuple(states),
+                                    limit)
 
     def unfinished(self) -> list[TaskRecord]:
-        """Tasks with an id that have not ended (what :meth:`resume` picks up)."""
-        return [record for record in self.records(states=("pending", "running"), limit=1000)
-                if record.task_id and not get_protocol(record.protocol).one_shot]
+        """Every task with an id that has not ended, newest first (read page by page)."""
+        out: list[TaskRecord] = []
+        before: int | None = None
+        while True:
+            page = self.journal.records(self.gateway, UNFINISHED, _RESUME_PAGE, before)
+            out.extend(record for record in page
+                       if record.task_id and not get_protocol(record.protocol).one_shot)
+            if len(page) < _RESUME_PAGE:
+                return out
+            before = page[-1].local_id
+
+    def _hold(self, record: TaskRecord) -> bool:
+        """Take or renew this worker's lease on polling ``record``; a lease held by a process
+        of this machine that no longer exists is taken at once (no need to wait it out)."""
+        now = self._now()
+        if self.journal.lease(record.local_id, self._owner(), now + POLL_LEASE, now):
+            return True
+        holder = self.journal.get(record.local_id)
+        if holder is None or not _dead_here(holder.lease_owner):
+            return False
+        return self.journal.lease(record.local_id, self._owner(), now + POLL_LEASE, _FOREVER)
+
+    def adoptable(self) -> list[TaskRecord]:
+        """The unfinished tasks no live worker is polling, now leased to this one: what
+        :meth:`resume` polls (a task whose worker died is adopted once its lease ran out)."""
+        return [record for record in self.unfinished() if self._hold(record)]
 
     def resume(self, *, timeout: float | None = None,
                on_progress: ProgressCallback | None = None) -> list[TaskOutcome]:
-        """Poll every unfinished journaled task of this gateway to the end."""
+        """Poll every unfinished task of this gateway that no live worker is polling to the end;
+        creates of unknown outcome come last, each with an error saying what to check."""
         outcomes = []
-        for record in self.unfinished():
+        for record in self.adoptable():
             try:
                 outcomes.append(TaskOutcome(record, result=self.wait(
                     record, timeout=timeout, on_progress=on_progress)))
             except GatewayError as error:
                 outcomes.append(TaskOutcome(record, error=error))
-        return outcomes
+        return outcomes + [TaskOutcome(record, error=self._unconfirmed(record))
+                           for record in self.unconfirmed()]
 
     async def aresume(self, *, timeout: float | None = None,
                       on_progress: ProgressCallback | None = None) -> list[TaskOutcome]:
         """Async twin of :meth:`resume`: the tasks are awaited concurrently."""
-        records = await asyncio.to_thread(self.unfinished)
+        records = await asyncio.to_thread(self.adoptable)
 
         async def one(record: TaskRecord) -> TaskOutcome:
             try:
@@ -567,4 +690,9 @@ class TaskEngine:
             except GatewayError as error:
                 return TaskOutcome(record, error=error)
 
-        return list(await asyncio.gather(*(one(record) for record in records)))
+        polled = list(await asyncio.gather(*(one(record) for record in records)))
+        unknown = await asyncio.to_thread(self.unconfirmed)
+        errors = await asyncio.gather(*(asyncio.to_thread(self._unconfirmed, record)
+                                        for record in unknown))
+        return polled + [TaskOutcome(record, error=error)
+                         for record, error in zip(unknown, errors, strict=True)]

@@ -178,6 +178,8 @@ class TaskRecord:
     progress: int | None = None
     result: list[dict[str, Any]] = field(default_factory=list)
     reason: str | None = None
+    lease_owner: str | None = None
+    lease_until: float | None = None
     reused: bool = False
 
     @property

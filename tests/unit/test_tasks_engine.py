@@ -289,3 +289,31 @@ async def test_async_resume(clock: FakeClock, tmp_path: Path) -> None:
     outcomes = await gw.client.aresume_tasks()
     assert [o.result.urls for o in outcomes if o.result] == [["https://cdn/v.mp4"]]
     assert json.loads(json.dumps([r.state for r in gw.client.list_tasks()])) == ["succeeded"]
+
+
+def test_resume_reports_unknown_creates_with_what_to_check_and_never_resends(
+        clock: FakeClock) -> None:
+    gw = FakeGateway({CREATE: [respond({"error": {"message": "bad gateway"}}, 502)]})
+    engine = engine_for(gw, clock)
+    with pytest.raises(ServerError):
+        gw.client.create_video("x", model="sora-2", protocol="openai-videos")
+    # A worker that died while sending: its row is still "submitting", its lease ran out.
+    dead = engine.journal.begin(protocol="openai-videos", gateway=engine.gateway, kind="video",
+                                model="sora-2", fingerprint="other", request={},
+                                lease=("elsewhere:1:x", time.time() - 1))
+    live = engine.journal.begin(protocol="openai-videos", gateway=engine.gateway, kind="video",
+                                model="sora-2", fingerprint="third", request={},
+                                lease=("elsewhere:2:x", time.time() + 600))
+    outcomes = gw.client.resume_tasks()
+    assert len(outcomes) == 2  # the live worker's create in flight is not reported
+    for outcome in outcomes:
+        assert isinstance(outcome.error, TaskError)
+        assert "outcome is unknown" in outcome.error.message
+        assert "Check the gateway's task log" in outcome.error.message
+        assert outcome.result is None
+    assert {o.record.local_id for o in outcomes} >= {dead.local_id}
+    assert live.local_id not in {o.record.local_id for o in outcomes}
+    stored = engine.journal.get(dead.local_id)
+    assert stored is not None
+    assert stored.state == "unknown"  # no longer looks like a create in flight
+    assert gw.count(*CREATE) == 1  # nothing was sent again
