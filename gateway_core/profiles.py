@@ -72,6 +72,7 @@ class ModelProfile:
     reasoning_effort: bool = False
     max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
     temperature: bool = True
+    responses_api: bool = False  # served on /v1/responses only (o1-pro, codex, …)
     rejected_params: frozenset[str] = frozenset()
     non_streaming_params: tuple[tuple[str, Any], ...] = ()
     embedding_dimensions: int | None = None
