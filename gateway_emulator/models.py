@@ -30,6 +30,7 @@ CHAT = ("openai",)
 _SPECS = [
     ModelSpec("gpt-4o-mini", "openai", ("openai", "openai-response")),
     ModelSpec("gpt-4o", "openai", ("openai", "openai-response")),
+    ModelSpec("gpt-4o-2024-08-06", "openai", ("openai", "openai-response")),  # seed 004
     ModelSpec("gpt-4.1", "openai", ("openai", "openai-response")),
     ModelSpec("gpt-5", "openai", ("openai", "openai-response")),
     ModelSpec("o4-mini", "openai", ("openai", "openai-response")),
