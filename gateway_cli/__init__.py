@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_media_commands(sub)
 
+    from .audio import add_audio_commands
+
+    add_audio_commands(sub)
+
     emulator = sub.add_parser("emulator", help="start the bundled local emulator gateway")
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int, default=0)

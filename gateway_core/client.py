@@ -6,6 +6,7 @@ settings share one :class:`~gateway_core.transport.Transport`, hence one connect
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from .profiles import ModelProfile, resolve_profile
 
 if TYPE_CHECKING:
     from .account import Balance
+    from .audio import SpeechResult, Transcription
     from .chat.api import AsyncChatStream, ChatStream
     from .chat.types import ChatResult
     from .embeddings import EmbeddingResult
@@ -311,6 +313,102 @@ class GatewayClient:
 
         call = make_rerank_call(model, top_n=top_n, **params)
         return await arerank(self.transport, query, documents, call)
+
+    # ------------------------------------------------------------------ audio (gateway_core.audio)
+
+    @staticmethod
+    def _speech_call(model: str, voice: str, response_format: str, speed: float | None,
+                     instructions: str | None, timeout: float | None,
+                     extra: dict[str, Any]) -> Any:
+        from .audio import DEFAULT_AUDIO_TIMEOUT, SpeechCall
+
+        return SpeechCall(model=model, voice=voice, response_format=response_format, speed=speed,
+                          instructions=instructions, extra=extra,
+                          timeout=timeout or DEFAULT_AUDIO_TIMEOUT)
+
+    def speech(
+        self, text: str, path: str | os.PathLike[str], *, model: str = "tts-1",
+        voice: str = "alloy", response_format: str = "mp3", speed: float | None = None,
+        instructions: str | None = None, timeout: float | None = None, **extra: Any,
+    ) -> SpeechResult:
+        """Text to speech (``/v1/audio/speech``), streamed into ``path`` (a file or directory).
+
+        .. code-block:: python
+
+            result = client.speech("Hello!", "hello.wav", voice="alloy", response_format="wav")
+            result.path, result.bytes_written
+        """
+        from .audio import speech
+
+        call = self._speech_call(model, voice, response_format, speed, instructions, timeout,
+                                 extra)
+        return speech(self.transport, text, call, path)
+
+    async def aspeech(
+        self, text: str, path: str | os.PathLike[str], *, model: str = "tts-1",
+        voice: str = "alloy", response_format: str = "mp3", speed: float | None = None,
+        instructions: str | None = None, timeout: float | None = None, **extra: Any,
+    ) -> SpeechResult:
+        """Async twin of :meth:`speech`."""
+        from .audio import aspeech
+
+        call = self._speech_call(model, voice, response_format, speed, instructions, timeout,
+                                 extra)
+        return await aspeech(self.transport, text, call, path)
+
+    @staticmethod
+    def _transcription_call(translate: bool, model: str, params: dict[str, Any]) -> Any:
+        from .audio import DEFAULT_AUDIO_TIMEOUT, TranscriptionCall
+
+        known = ("response_format", "language", "prompt", "temperature")
+        fields = {name: params.pop(name) for name in known if name in params}
+        granularities = params.pop("timestamp_granularities", None) or ()
+        timeout = params.pop("timeout", None) or DEFAULT_AUDIO_TIMEOUT
+        return TranscriptionCall(model=model, translate=translate, timeout=timeout,
+                                 timestamp_granularities=tuple(granularities), extra=params,
+                                 **{k: v for k, v in fields.items() if v is not None})
+
+    def transcribe(self, audio: Any, *, model: str = "whisper-1", **params: Any) -> Transcription:
+        """Speech to text (``/v1/audio/transcriptions``) from a path, bytes or http(s) URL.
+
+        ``params``: ``response_format`` (``json``, ``text``, ``srt``, ``vtt``,
+        ``verbose_json``), ``language``, ``prompt``, ``temperature``,
+        ``timestamp_granularities``, ``timeout``. Files over 25 MB or in an unsupported format
+        fail before any upload.
+
+        .. code-block:: python
+
+            result = client.transcribe("meeting.mp3", response_format="verbose_json")
+            [(s.start, s.end, s.text) for s in result.segments]
+        """
+        from .audio import transcribe
+
+        return transcribe(self.transport, audio,
+                          self._transcription_call(False, model, dict(params)))
+
+    async def atranscribe(self, audio: Any, *, model: str = "whisper-1",
+                          **params: Any) -> Transcription:
+        """Async twin of :meth:`transcribe`."""
+        from .audio import atranscribe
+
+        return await atranscribe(self.transport, audio,
+                                 self._transcription_call(False, model, dict(params)))
+
+    def translate(self, audio: Any, *, model: str = "whisper-1", **params: Any) -> Transcription:
+        """Speech in any language to English text (``/v1/audio/translations``); the same
+        ``params`` as :meth:`transcribe` except ``language``."""
+        from .audio import transcribe
+
+        return transcribe(self.transport, audio,
+                          self._transcription_call(True, model, dict(params)))
+
+    async def atranslate(self, audio: Any, *, model: str = "whisper-1",
+                         **params: Any) -> Transcription:
+        """Async twin of :meth:`translate`."""
+        from .audio import atranscribe
+
+        return await atranscribe(self.transport, audio,
+                                 self._transcription_call(True, model, dict(params)))
 
     # ------------------------------------------------------------------ images / video / tasks
 

@@ -72,6 +72,7 @@ class ModelProfile:
     reasoning_effort: bool = False
     max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
     temperature: bool = True
+    responses_api: bool = False  # served on /v1/responses only (o1-pro, codex, …)
     rejected_params: frozenset[str] = frozenset()
     non_streaming_params: tuple[tuple[str, Any], ...] = ()
     embedding_dimensions: int | None = None
@@ -242,6 +243,11 @@ _TABLE: tuple[tuple[str, dict[str, Any]], ...] = (
     ("seedream", dict(kind="image")),
     ("doubao-seedream", dict(kind="image")),
     ("doubao-seededit", dict(kind="image")),
+    ("chat-seededit", dict(kind="image")),  # seed 000: image editing through chat
+    ("gemini-2.5-flash-image", dict(kind="image", vision=True)),  # seed 002
+    ("gemini-2.0-flash-preview-image", dict(kind="image", vision=True)),
+    ("gemini-2.0-flash-exp-image", dict(kind="image", vision=True)),
+    ("gemini-3-pro-image", dict(kind="image", vision=True)),
     ("ideogram", dict(kind="image")),
     ("recraft", dict(kind="image")),
     ("imagen", dict(kind="image")),
@@ -253,6 +259,9 @@ _TABLE: tuple[tuple[str, dict[str, Any]], ...] = (
     ("kling", dict(kind="video")),
     ("veo", dict(kind="video")),
     ("hailuo", dict(kind="video")),
+    ("minimax-hailuo", dict(kind="video")),
+    ("pixverse", dict(kind="video")),  # seed 001
+    ("hunyuan-video", dict(kind="video")),
     ("minimax-video", dict(kind="video")),
     ("vidu", dict(kind="video")),
     ("runway", dict(kind="video")),

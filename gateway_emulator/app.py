@@ -17,6 +17,7 @@ from .envelopes import openai_error
 from .media import media_routes
 from .middleware import GatewayMiddleware
 from .rerank import rerank
+from .responses import responses
 from .state import DEFAULT_KEY, EmulatorState
 
 
@@ -51,6 +52,7 @@ def _routes() -> list[BaseRoute]:
         Route("/v1/models", account.list_models),
         Route("/v1/models/{model:path}", account.retrieve_model),
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/responses", responses, methods=["POST"]),
         Route("/v1/embeddings", embeddings, methods=["POST"]),
         Route("/v1/rerank", rerank, methods=["POST"]),
         Route("/api/usage/token/", account.token_usage),

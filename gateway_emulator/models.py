@@ -30,6 +30,7 @@ CHAT = ("openai",)
 _SPECS = [
     ModelSpec("gpt-4o-mini", "openai", ("openai", "openai-response")),
     ModelSpec("gpt-4o", "openai", ("openai", "openai-response")),
+    ModelSpec("gpt-4o-2024-08-06", "openai", ("openai", "openai-response")),  # seed 004
     ModelSpec("gpt-4.1", "openai", ("openai", "openai-response")),
     ModelSpec("gpt-5", "openai", ("openai", "openai-response")),
     ModelSpec("o4-mini", "openai", ("openai", "openai-response")),
@@ -61,6 +62,11 @@ _SPECS = [
     ModelSpec("kling-v2-1", "kling", ("openai-video",)),
     ModelSpec("doubao-seedance-1-0-pro", "volcengine", ("openai-video",)),
     ModelSpec("jimeng-video-3.0", "volcengine", ("openai-video",)),
+    ModelSpec("tts-1", "openai", ("openai",)),
+    ModelSpec("tts-1-hd", "openai", ("openai",)),
+    ModelSpec("gpt-4o-mini-tts", "openai", ("openai",)),
+    ModelSpec("whisper-1", "openai", ("openai",)),
+    ModelSpec("gpt-4o-transcribe", "openai", ("openai",)),
     ModelSpec("chirp-v3-5", "suno", ()),
     ModelSpec("midjourney", "midjourney", ()),
 ]

@@ -12,6 +12,12 @@ from typing import TYPE_CHECKING, Any
 from gateway_core import __version__
 
 if TYPE_CHECKING:
+    from .audio import (
+        GatewayAudioLoader,
+        GatewayAudioParser,
+        GatewaySpeechTool,
+        GatewayTranscriptionTool,
+    )
     from .chat_models import ChatGateway
     from .embeddings import GatewayEmbeddings
     from .rate_limiters import GatewayRateLimiter
@@ -28,16 +34,24 @@ _EXPORTS = {
     "GatewayImageTool": "tools",
     "GatewayImageEditTool": "tools",
     "GatewayVideoTool": "tools",
+    "GatewaySpeechTool": "audio",
+    "GatewayTranscriptionTool": "audio",
+    "GatewayAudioParser": "audio",
+    "GatewayAudioLoader": "audio",
 }
 
 __all__ = [
     "ChatGateway",
     "ContextualRerankRetriever",
+    "GatewayAudioLoader",
+    "GatewayAudioParser",
     "GatewayEmbeddings",
     "GatewayImageEditTool",
     "GatewayImageTool",
     "GatewayRateLimiter",
     "GatewayRerank",
+    "GatewaySpeechTool",
+    "GatewayTranscriptionTool",
     "GatewayVideoTool",
     "__version__",
 ]

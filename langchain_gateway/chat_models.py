@@ -58,7 +58,7 @@ __all__ = ["ChatGateway"]
 # Call keyword arguments that steer this class rather than being sent to the gateway.
 _LOCAL_KWARGS = frozenset({
     "model", "stream", "stream_usage", "extra_body", "structured_output",
-    "ls_structured_output_format", "timeout",
+    "ls_structured_output_format", "timeout", "use_responses_api",
 })
 
 
@@ -265,6 +265,9 @@ class ChatGateway(BaseChatModel):
     """Stream internally even for ``invoke``."""
     stream_usage: bool = True
     """Ask for usage at the end of streams (``stream_options.include_usage``)."""
+    use_responses_api: bool | None = None
+    """Send through ``/v1/responses`` (True) or chat completions (False); None follows the
+    model's profile (``responses_api``). Results, streams and errors are the same either way."""
     extra_body: dict[str, Any] | None = None
     """Fields merged into the request body last (gateway-specific parameters)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
@@ -385,6 +388,7 @@ class ChatGateway(BaseChatModel):
             stream_usage=kwargs.get("stream_usage", self.stream_usage),
             structured=structured or None,
             timeout=kwargs.get("timeout"),
+            use_responses_api=kwargs.get("use_responses_api", self.use_responses_api),
             **params,
         )
         return model, call

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from gateway_core import __version__
 
 if TYPE_CHECKING:
+    from .audio import GatewayAudioReader, GatewayAudioToolSpec
     from .embeddings import GatewayEmbedding
     from .llms import GatewayLLM
     from .postprocessor import GatewayRerank
@@ -22,9 +23,13 @@ _EXPORTS = {
     "GatewayEmbedding": "embeddings",
     "GatewayRerank": "postprocessor",
     "GatewayMediaToolSpec": "tools",
+    "GatewayAudioToolSpec": "audio",
+    "GatewayAudioReader": "audio",
 }
 
 __all__ = [
+    "GatewayAudioReader",
+    "GatewayAudioToolSpec",
     "GatewayEmbedding",
     "GatewayLLM",
     "GatewayMediaToolSpec",

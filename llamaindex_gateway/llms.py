@@ -54,7 +54,7 @@ StructuredMethod = Literal["json_schema", "function_calling", "json_mode", "prom
 _LOCAL_KWARGS = frozenset({
     "model", "timeout", "extra_body", "stream_usage", "structured_output",
     "additional_kwargs", "formatted", "structured_output_method", "profile", "structured",
-    "think_tags", "media_kind",
+    "think_tags", "media_kind", "use_responses_api",
 })
 # Program arguments LlamaIndex's own programs take out of ``llm_kwargs`` as well.
 _PROGRAM_KWARGS = ("tool_choice", "tool_required", "allow_parallel_tool_calls",
@@ -240,6 +240,10 @@ class GatewayLLM(FunctionCallingLLM):
     stream_usage: bool = Field(
         default=True, description="Ask for usage at the end of streams (include_usage)."
     )
+    use_responses_api: bool | None = Field(
+        default=None, description="Send through /v1/responses (True) or chat completions "
+        "(False); None follows the model's profile (responses_api).",
+    )
     capabilities: dict[str, Any] | None = Field(
         default=None, description="Overrides of the model's capability profile."
     )
@@ -349,6 +353,7 @@ class GatewayLLM(FunctionCallingLLM):
             stream_usage=merged.get("stream_usage", self.stream_usage),
             structured=structured,
             timeout=merged.get("timeout"),
+            use_responses_api=merged.get("use_responses_api", self.use_responses_api),
             **params,
         )
 

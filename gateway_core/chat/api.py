@@ -46,6 +46,7 @@ __all__ = [
 ]
 
 PATH = "/v1/chat/completions"
+RESPONSES_PATH = "/v1/responses"
 MAX_DROPPED_PARAMS = 4
 _METHOD_PARAMS = {
     "json_schema": frozenset({"response_format"}),
@@ -68,11 +69,13 @@ class ChatCall:
         media_kind: ``image``/``video`` for chat-format media models (links are classified
             with it); None detects links by extension only.
         timeout: Read timeout for a plain call (None: the config's).
+        wire: ``"chat"`` (``/v1/chat/completions``) or ``"responses"`` (``/v1/responses``,
+            translated at the edges by :mod:`gateway_core.responses`).
         learned: Where refusals are remembered (the process-wide table by default).
     """
 
     __slots__ = ("extra_body", "learned", "media_kind", "model", "params", "profile",
-                 "stream_usage", "structured", "think_tags", "timeout")
+                 "stream_usage", "structured", "think_tags", "timeout", "wire")
 
     def __init__(
         self,
@@ -86,8 +89,10 @@ class ChatCall:
         media_kind: MediaKind | None = None,
         timeout: float | None = None,
         learned: LearnedRejections = LEARNED,
+        wire: str = "chat",
     ) -> None:
         self.model = model
+        self.wire = wire
         self.profile = profile
         self.params: Mapping[str, Any] = {} if params is None else params
         self.extra_body = extra_body
@@ -115,12 +120,15 @@ def make_call(
     think_tags: bool = True,
     media_kind: MediaKind | None = None,
     timeout: float | None = None,
+    use_responses_api: bool | None = None,
     **params: Any,
 ) -> ChatCall:
     """A :class:`ChatCall` with the profile resolved (``profile`` = overrides or a profile).
 
     Image and video models reached through chat (``sora-2``, ``chat-seededit``) get their kind
     as ``media_kind``, so the links they answer with are classified without an extension.
+    ``use_responses_api``: True/False to choose the wire; None follows the profile's
+    ``responses_api``.
     """
     resolved = resolve_profile(check_model(model), profile)
     if media_kind is None and resolved.kind in ("image", "video"):
@@ -129,6 +137,8 @@ def make_call(
         model=model, profile=resolved, params=params, extra_body=extra_body,
         stream_usage=stream_usage, structured=structured, think_tags=think_tags,
         media_kind=media_kind, timeout=timeout,
+        wire="responses" if (resolved.responses_api if use_responses_api is None
+                             else use_responses_api) else "chat",
     )
 
 
@@ -176,10 +186,15 @@ class _Plan:
             params, messages = apply_method(method, call.structured, params, messages,
                                             call.profile)
         skip = call.learned.params(self.gateway, call.model) | self.dropped
-        return build_request(
+        body = build_request(
             messages, model=call.model, profile=call.profile, stream=stream, params=params,
             extra_body=call.extra_body, stream_usage=call.stream_usage, skip=skip,
         )
+        if call.wire == "responses":
+            from ..responses import to_responses_body
+
+            return to_responses_body(body)
+        return body
 
     def recover(self, error: GatewayError, body: Mapping[str, Any]) -> bool:
         """Decide after a failed attempt: True to try again (the plan has changed)."""
@@ -211,8 +226,40 @@ def _gateway(transport: Transport) -> str:
     return transport.config.root_url
 
 
+def _path(call: ChatCall) -> str:
+    return RESPONSES_PATH if call.wire == "responses" else PATH
+
+
+def _answer(response: Any, call: ChatCall) -> Any:
+    """The body as a ``chat.completion`` (a Responses object is translated)."""
+    body = response.json()
+    if call.wire == "responses":
+        from ..responses import completion_from_response
+
+        return completion_from_response(body)
+    return body
+
+
+def _events(response: Any, call: ChatCall) -> Any:
+    """The stream's events as chat chunk events (Responses events are translated)."""
+    if call.wire != "responses":
+        return response.events()
+    from ..responses import ResponsesStreamTranslator
+
+    return ResponsesStreamTranslator().translate(response.events())
+
+
+def _aevents(response: Any, call: ChatCall) -> Any:
+    """Async twin of :func:`_events`."""
+    if call.wire != "responses":
+        return response.aevents()
+    from ..responses import ResponsesStreamTranslator
+
+    return ResponsesStreamTranslator().atranslate(response.aevents())
+
+
 def _post(transport: Transport, body: Mapping[str, Any], call: ChatCall) -> Any:
-    return transport.request("POST", PATH, json=body, timeout=call.timeout,
+    return transport.request("POST", _path(call), json=body, timeout=call.timeout,
                              idempotent=_idempotent(call), what="Chat completion")
 
 
@@ -235,7 +282,7 @@ def complete_all(
             if plan.recover(error, body):
                 continue
             raise
-        results = parse_choices(response.json(), request_id=response.request_id,
+        results = parse_choices(_answer(response, call), request_id=response.request_id,
                                 think_tags=call.think_tags, media_kind=call.media_kind)
         return [plan.finish(result) for result in results]
 
@@ -254,7 +301,7 @@ def complete(
                 continue
             raise
         return plan.finish(parse_completion(
-            response.json(), request_id=response.request_id, think_tags=call.think_tags,
+            _answer(response, call), request_id=response.request_id, think_tags=call.think_tags,
             media_kind=call.media_kind,
         ))
 
@@ -267,14 +314,15 @@ async def acomplete_all(
     while True:
         body = plan.body(stream=False)
         try:
-            response = await transport.arequest("POST", PATH, json=body, timeout=call.timeout,
+            response = await transport.arequest("POST", _path(call), json=body,
+                                                timeout=call.timeout,
                                                 idempotent=_idempotent(call),
                                                 what="Chat completion")
         except GatewayError as error:
             if plan.recover(error, body):
                 continue
             raise
-        results = parse_choices(response.json(), request_id=response.request_id,
+        results = parse_choices(_answer(response, call), request_id=response.request_id,
                                 think_tags=call.think_tags, media_kind=call.media_kind)
         return [plan.finish(result) for result in results]
 
@@ -287,7 +335,8 @@ async def acomplete(
     while True:
         body = plan.body(stream=False)
         try:
-            response = await transport.arequest("POST", PATH, json=body, timeout=call.timeout,
+            response = await transport.arequest("POST", _path(call), json=body,
+                                                timeout=call.timeout,
                                                 idempotent=_idempotent(call),
                                                 what="Chat completion")
         except GatewayError as error:
@@ -295,7 +344,7 @@ async def acomplete(
                 continue
             raise
         return plan.finish(parse_completion(
-            response.json(), request_id=response.request_id, think_tags=call.think_tags,
+            _answer(response, call), request_id=response.request_id, think_tags=call.think_tags,
             media_kind=call.media_kind,
         ))
 
@@ -340,13 +389,13 @@ class ChatStream:
             body = plan.body(stream=True)
             opened = False
             try:
-                with transport.stream("POST", PATH, json=body, what="Chat stream",
+                with transport.stream("POST", _path(self.call), json=body, what="Chat stream",
                                       idempotent=_idempotent(self.call)) as response:
                     opened = True
                     accumulator = self._accumulator(response.request_id)
                     feed = accumulator.feed
                     try:
-                        for event in response.events():
+                        for event in _events(response, self.call):
                             delta = (feed(event.data) if event.event == "message"
                                      else accumulator.feed_event(event.data, event.event))
                             if delta is not None:
@@ -392,7 +441,8 @@ class AsyncChatStream:
             opened = False
             try:
                 async with transport.astream(
-                    "POST", PATH, json=body, what="Chat stream", idempotent=_idempotent(self.call)
+                    "POST", _path(call), json=body, what="Chat stream",
+                    idempotent=_idempotent(call)
                 ) as response:
                     opened = True
                     self.request_id = response.request_id
@@ -402,7 +452,7 @@ class AsyncChatStream:
                     )
                     feed = accumulator.feed
                     try:
-                        async for event in response.aevents():
+                        async for event in _aevents(response, call):
                             delta = (feed(event.data) if event.event == "message"
                                      else accumulator.feed_event(event.data, event.event))
                             if delta is not None:

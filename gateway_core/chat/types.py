@@ -296,9 +296,14 @@ def content_text(content: Any) -> str:
 
 
 def media_links(text: str, default_kind: MediaKind | None) -> list[MediaLink]:
-    """Media links of a final answer text (the extractor loads only when a URL is present)."""
-    if "http" not in text:
-        return []
-    from .media import extract_media_links
+    """Media links of a final answer text (the extractors load only when a link is present)."""
+    links: list[MediaLink] = []
+    if "http" in text:
+        from .media import extract_media_links
 
-    return extract_media_links(text, default_kind)
+        links = extract_media_links(text, default_kind)
+    if "data:image/" in text:
+        from .inline_media import extract_inline_images
+
+        links += extract_inline_images(text)
+    return links

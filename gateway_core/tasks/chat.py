@@ -15,7 +15,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from ..chat import api as chat_api
+from ..chat.inline_media import extract_inline_images
 from ..chat.media import extract_media_links
+from ..chat.types import MediaLink
 from ..errors import InvalidRequestError
 from ..media_items import MediaItem
 from ..transport import Transport
@@ -41,6 +43,14 @@ def parse_chat_progress(text: str) -> int | None:
         if 0 <= number <= 100:
             last = number
     return last
+
+
+def _item(link: MediaLink) -> MediaItem:
+    """A link, or an inline ``data:`` image (kept as bytes, not as a URL)."""
+    extra = {"title": link.title} if link.title else None
+    if link.url.startswith("data:"):
+        return MediaItem(link.kind, b64=link.url, extra=extra)
+    return MediaItem(link.kind, url=link.url, extra=extra)
 
 
 class ChatMedia(TaskProtocol):
@@ -87,10 +97,9 @@ class ChatMedia(TaskProtocol):
         """The final snapshot from the whole answer text."""
         task_id = self.task_id(text) or completion_id or ""
         kind = spec.kind if spec.kind in ("image", "video") else None
-        links = extract_media_links(text, kind)
+        links = extract_media_links(text, kind) + extract_inline_images(text)
         wanted = [link for link in links if link.kind == spec.kind] or links
-        items = [MediaItem(link.kind, url=link.url, extra={"title": link.title} if link.title
-                           else None) for link in wanted]
+        items = [_item(link) for link in wanted]
         if items:
             return TaskSnapshot(task_id=task_id, protocol=self.name, state="succeeded",
                                 status="completed", progress=100, items=items,

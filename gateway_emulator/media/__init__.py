@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from . import files, images, kling, midjourney, newapi_video, openai_videos, suno, unified_video
+from . import (
+    audio,
+    files,
+    images,
+    kling,
+    midjourney,
+    newapi_video,
+    openai_videos,
+    suno,
+    unified_video,
+)
 from .tasks import FLAGS
 
 
@@ -18,6 +28,7 @@ def media_routes() -> list[BaseRoute]:
     """Every media route, ready to be added to the emulator's Starlette app."""
     return [
         *images.routes(),
+        *audio.routes(),
         *openai_videos.routes(),
         *newapi_video.routes(),
         *unified_video.routes(),

@@ -3,7 +3,8 @@
 
 Answer ``{created, data: [{url | b64_json, revised_prompt}]}``. gpt-image models answer only
 ``b64_json`` (whatever ``response_format`` says, as on many relays); others answer ``url`` unless
-``response_format`` is ``b64_json``. Flags: ``b64-only``, ``url-only``, ``oss`` (extra ``oss_url``).
+``response_format`` is ``b64_json``; ``response_format="oss_url"`` (seed 004's third value)
+adds the longer-lived ``oss_url``. Flags: ``b64-only``, ``url-only``, ``oss`` (extra ``oss_url``).
 The pictures are real PNGs drawn by :mod:`.files`.
 """
 
@@ -97,7 +98,7 @@ def _answer(request: Request, model: str, prompt: str, size: tuple[int, int], n:
             item["url"] = url
         if want_b64:
             item["b64_json"] = base64.b64encode(image_bytes_for(prompt, size, index)).decode()
-        if "oss" in flags:
+        if "oss" in flags or response_format == "oss_url":  # seed 004: a value, 7-day link
             item["oss_url"] = url
         item["revised_prompt"] = prompt
         data.append(item)
