@@ -274,7 +274,8 @@ def config_from_fields(owner: Any, **overrides: Any) -> GatewayConfig:
     """The config of an adapter object's connection fields, read by name.
 
     ``base_url`` (or ``api_base``), ``api_key`` (a str or a pydantic ``SecretStr``), ``timeout``,
-    ``max_retries``, ``stream_idle_timeout``, ``default_headers`` and ``proxy``; missing or None
+    ``max_retries``, ``stream_idle_timeout``, ``default_headers``, ``proxy``, ``verify`` and
+    ``allow_insecure_http``; missing or None
     fields fall back to the defaults and the environment. Adapters call it when they are built,
     so a missing key or a bad URL is reported at construction, not at the first call.
     """
@@ -289,6 +290,8 @@ def config_from_fields(owner: Any, **overrides: Any) -> GatewayConfig:
         "stream_idle_timeout": getattr(owner, "stream_idle_timeout", None),
         "headers": getattr(owner, "default_headers", None),
         "proxy": getattr(owner, "proxy", None),
+        "verify": getattr(owner, "verify", None),
+        "allow_insecure_http": getattr(owner, "allow_insecure_http", None),
         **overrides,
     }
     return GatewayConfig(**{name: value for name, value in settings.items() if value is not None})

@@ -31,15 +31,13 @@ from langchain_core.language_models.model_profile import ModelProfile as LCModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
-from langchain_core.utils import from_env, secret_from_env
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
-from typing_extensions import Self
+from pydantic import AliasChoices, ConfigDict, Field
 
 from gateway_core import errors as gerrors
-from gateway_core.config import config_from_fields
 from gateway_core.errors import GatewayError, IncompleteStreamError
 from gateway_core.profiles import ModelProfile, resolve_profile
 
+from ._connection import GatewayConnection
 from ._messages import (
     MODEL_PROVIDER,
     delta_to_chunk,
@@ -51,7 +49,6 @@ from ._messages import (
 if TYPE_CHECKING:
     from gateway_core.chat import api as chat_api
     from gateway_core.chat.structured import StructuredSpec
-    from gateway_core.client import GatewayClient
 
 __all__ = ["ChatGateway"]
 
@@ -62,7 +59,7 @@ _LOCAL_KWARGS = frozenset({
 })
 
 
-class ChatGateway(BaseChatModel):
+class ChatGateway(GatewayConnection, BaseChatModel):
     r"""Chat model for OpenAI-compatible relay gateways (one-api, new-api and their forks).
 
     Talks to ``/v1/chat/completions`` over httpx (no openai SDK, no tiktoken), on a transport
@@ -227,19 +224,12 @@ class ChatGateway(BaseChatModel):
         content blocks (``msg.content_blocks``).
     """
 
-    model: str = Field(alias="model_name")
-    """Model id as the gateway names it."""
-    base_url: str | None = Field(
-        default_factory=from_env("GATEWAY_BASE_URL", default=None), alias="api_base"
-    )
-    """The gateway's base URL (with or without ``/v1``); ``GATEWAY_BASE_URL`` if not given."""
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("GATEWAY_API_KEY", default=None)
-    )
-    """The relay key; ``GATEWAY_API_KEY`` if not given."""
+    model: str = Field(validation_alias=AliasChoices("model", "model_name"))
+    """Model id as the gateway names it (``model_name`` accepted too)."""
     temperature: float | None = None
     """Sampling temperature."""
-    max_tokens: int | None = Field(default=None, alias="max_completion_tokens")
+    max_tokens: int | None = Field(
+        default=None, validation_alias=AliasChoices("max_tokens", "max_completion_tokens"))
     """Maximum number of tokens to generate."""
     top_p: float | None = None
     """Nucleus sampling."""
@@ -248,16 +238,16 @@ class ChatGateway(BaseChatModel):
     seed: int | None = None
     n: int | None = None
     """Number of choices (non-streamed calls return one generation each)."""
-    stop: list[str] | str | None = Field(default=None, alias="stop_sequences")
+    stop: list[str] | str | None = Field(
+        default=None, validation_alias=AliasChoices("stop", "stop_sequences"))
     """Stop sequences."""
     reasoning_effort: str | None = None
     """Reasoning effort for reasoning models (``minimal``, ``low``, ``medium``, ``high``)."""
-    timeout: float | None = Field(default=120.0, alias="request_timeout")
+    timeout: float | None = Field(
+        default=120.0, validation_alias=AliasChoices("timeout", "request_timeout"))
     """Read timeout of a plain call, in seconds (streams use ``stream_idle_timeout``)."""
     stream_idle_timeout: float | None = None
     """Longest silence tolerated inside a stream (default 300 s)."""
-    max_retries: int = 2
-    """Retries of retryable failures, done by the shared transport."""
     streaming: bool = False
     """Stream internally even for ``invoke``."""
     stream_usage: bool = True
@@ -268,14 +258,8 @@ class ChatGateway(BaseChatModel):
     """Other parameters sent as they are."""
     capabilities: dict[str, Any] | None = None
     """Overrides of the model's capability profile."""
-    default_headers: dict[str, str] | None = None
-    """Extra headers for every request (never the key)."""
-    proxy: str | None = None
-    """An http(s) or socks proxy URL for sync and async requests alike."""
 
     model_config = ConfigDict(populate_by_name=True)
-
-    _gateway: GatewayClient | None = PrivateAttr(default=None)
 
     # ------------------------------------------------------------------ LangChain plumbing
 
@@ -335,22 +319,6 @@ class ChatGateway(BaseChatModel):
         return _langchain_profile(self.gateway_profile())
 
     # ------------------------------------------------------------------ the gateway
-
-    @model_validator(mode="after")
-    def _check_connection_settings(self) -> Self:
-        """A missing key or a bad base URL is reported now, not at the first call."""
-        config_from_fields(self)
-        return self
-
-    @property
-    def client(self) -> GatewayClient:
-        """The framework-free client (built on first use; equal settings share a transport)."""
-        client = self._gateway
-        if client is None:
-            from gateway_core.client import GatewayClient  # on first use
-            client = GatewayClient.from_fields(self)
-            self._gateway = client
-        return client
 
     def gateway_profile(self, model: str | None = None) -> ModelProfile:
         """The capability profile used for ``model`` (default: this instance's)."""

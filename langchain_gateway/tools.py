@@ -27,12 +27,9 @@ from langchain_core.callbacks import (
     dispatch_custom_event,
 )
 from langchain_core.tools import BaseTool, ToolException
-from langchain_core.utils import from_env, secret_from_env
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
-from typing_extensions import Self
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from gateway_core.client import GatewayClient
-from gateway_core.config import config_from_fields
 from gateway_core.errors import GatewayError
 from gateway_core.media_items import MediaItem
 from gateway_core.media_report import (
@@ -43,6 +40,8 @@ from gateway_core.media_report import (
     video_headline,
 )
 from gateway_core.tasks import PollSettings, TaskSnapshot
+
+from ._connection import GatewayConnection
 
 __all__ = ["PROGRESS_EVENT", "GatewayImageEditTool", "GatewayImageTool", "GatewayVideoTool"]
 
@@ -91,26 +90,17 @@ class VideoToolInput(BaseModel):
 # ---------------------------------------------------------------- shared base
 
 
-class _GatewayMediaTool(BaseTool):
+class _GatewayMediaTool(GatewayConnection, BaseTool):
     """Connection, journal and polling settings shared by the media tools."""
 
-    model: str = Field(alias="model_name")
+    model: str = Field(validation_alias=AliasChoices("model", "model_name"))
     """The image or video model as the gateway names it."""
-    base_url: str | None = Field(
-        default_factory=from_env("GATEWAY_BASE_URL", default=None), alias="api_base"
-    )
-    """The gateway's base URL (with or without ``/v1``); ``GATEWAY_BASE_URL`` if not given."""
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("GATEWAY_API_KEY", default=None)
-    )
-    """The relay key; ``GATEWAY_API_KEY`` if not given. Never shown to the model."""
     protocol: str = "auto"
     """The gateway's task format (see DESIGN: ``auto``, ``openai-videos``, ``newapi-video``,
     ``unified-video``, ``kling``, ``midjourney``, ``chat``; images also ``images``)."""
-    timeout: float | None = Field(default=300.0, alias="request_timeout")
+    timeout: float | None = Field(
+        default=300.0, validation_alias=AliasChoices("timeout", "request_timeout"))
     """Read timeout of one HTTP request, in seconds."""
-    max_retries: int = 2
-    """Retries of retryable failures (never of a paid create once its body was sent)."""
     task_timeout: float = 900.0
     """Overall seconds to wait for a task before the tool gives up (the task keeps its id)."""
     poll_interval: float = 2.0
@@ -128,37 +118,20 @@ class _GatewayMediaTool(BaseTool):
     """Add image content blocks to the result so a vision model can look at the images."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Provider-specific fields sent with every request (``negative_prompt``, ``seed``, …)."""
-    default_headers: dict[str, str] | None = None
-    """Extra headers for every request (never the key)."""
-    proxy: str | None = None
-    """An http(s) or socks proxy URL."""
-
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     handle_tool_error: bool | str | Callable[[ToolException], str] | None = True
 
     model_config = ConfigDict(populate_by_name=True, protected_namespaces=(),
                               arbitrary_types_allowed=True)
 
-    _gateway: GatewayClient | None = PrivateAttr(default=None)
-
-    @model_validator(mode="after")
-    def _check_connection_settings(self) -> Self:
-        """A missing key or a bad base URL is reported now, not at the first call."""
-        config_from_fields(self)
-        return self
-
-    @property
-    def client(self) -> GatewayClient:
-        """The framework-free client (built on first use, task engine configured)."""
-        if self._gateway is None:
-            client = GatewayClient.from_fields(self)
-            poll = PollSettings(interval=self.poll_interval,
-                                max_interval=max(self.poll_interval, self.max_poll_interval),
-                                timeout=self.task_timeout)
-            client.configure_tasks(journal=self.task_journal, poll=poll,
-                                   dedup_window=self.dedup_window)
-            self._gateway = client
-        return self._gateway
+    def _build_client(self, client: GatewayClient) -> GatewayClient:
+        """The task engine configured: journal, polling, de-duplication."""
+        poll = PollSettings(interval=self.poll_interval,
+                            max_interval=max(self.poll_interval, self.max_poll_interval),
+                            timeout=self.task_timeout)
+        client.configure_tasks(journal=self.task_journal, poll=poll,
+                               dedup_window=self.dedup_window)
+        return client
 
     # ---- results as text + artifact
 

@@ -15,9 +15,11 @@ models. Progress of a running task is emitted as the instrumentation event
 
 # No ``from __future__ import annotations``: LlamaIndex builds each tool's schema from the
 # functions' runtime annotations, which must be real types (``ImageSize``, ``AspectRatio``).
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 
 from llama_index.core.base.llms.types import ImageBlock, TextBlock
@@ -26,7 +28,9 @@ from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.tools.tool_spec.base import BaseToolSpec
 from pydantic import Field
 
+from gateway_core.arguments import sort_arguments
 from gateway_core.client import GatewayClient
+from gateway_core.config import config_from_fields
 from gateway_core.media_items import MediaItem
 from gateway_core.media_report import (
     asave_items,
@@ -134,7 +138,12 @@ class GatewayMediaToolSpec(BaseToolSpec):
         task_journal: Journal path, ``False`` for memory only, None for the default.
         save_dir: Save results there (inline images; links are downloaded) and report paths.
         image_blocks: Return images as ``ImageBlock``\\ s too (for vision models).
-        extra_body: Provider-specific fields sent with every request.
+        extra_body: Provider-specific fields sent with every request (other unknown keyword
+            arguments join it, with a warning; a misspelled setting is refused).
+        default_headers, proxy: Extra headers, an http(s) or socks proxy.
+        verify: TLS verification: True, False, or a CA bundle path.
+        allow_insecure_http: Allow plain ``http://`` to a host that is not loopback (a
+            self-hosted gateway on a trusted network).
     """
 
     spec_functions = [
@@ -154,6 +163,10 @@ class GatewayMediaToolSpec(BaseToolSpec):
         api_key: str | None = None,
         timeout: float = 300.0,
         max_retries: int = 2,
+        default_headers: dict[str, str] | None = None,
+        proxy: str | None = None,
+        verify: bool | str | None = None,
+        allow_insecure_http: bool | None = None,
         image_protocol: str = "images",
         video_protocol: str = "auto",
         task_timeout: float = 900.0,
@@ -165,7 +178,16 @@ class GatewayMediaToolSpec(BaseToolSpec):
         image_blocks: bool = False,
         extra_body: dict[str, Any] | None = None,
         client: GatewayClient | None = None,
+        **kwargs: Any,
     ) -> None:
+        if kwargs:  # migration names, typos and extra request fields, as every class here
+            known = set(inspect.signature(GatewayMediaToolSpec.__init__).parameters)
+            sorted_kwargs = sort_arguments(kwargs, owner=type(self).__name__, known=known,
+                                           passthrough="extra_body")
+            extra_body = {**sorted_kwargs.pop("extra_body", {}), **(extra_body or {})}
+            base_url = base_url or sorted_kwargs.pop("base_url", None)
+            api_key = api_key or sorted_kwargs.pop("api_key", None)
+            proxy = proxy or sorted_kwargs.pop("proxy", None)
         self.image_model = image_model
         self.edit_model = edit_model or image_model
         self.video_model = video_model
@@ -176,8 +198,10 @@ class GatewayMediaToolSpec(BaseToolSpec):
         self.extra_body = dict(extra_body or {})
         self.task_timeout = task_timeout
         if client is None:
-            client = GatewayClient(base_url=base_url or api_base, api_key=api_key,
-                                   timeout=timeout, max_retries=max_retries)
+            client = GatewayClient(config_from_fields(SimpleNamespace(
+                base_url=base_url or api_base, api_key=api_key, timeout=timeout,
+                max_retries=max_retries, default_headers=default_headers, proxy=proxy,
+                verify=verify, allow_insecure_http=allow_insecure_http)))
         client.configure_tasks(
             journal=task_journal, dedup_window=dedup_window,
             poll=PollSettings(interval=poll_interval,
