@@ -299,11 +299,16 @@ class ChatGateway(GatewayConnection, BaseChatModel):
         return {"model_name": self.model, "base_url": self.base_url, **self._default_params}
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        from gateway_core.provenance import gateway_host, provider_of
+
+        model = kwargs.get("model") or self.model
         params = LangSmithParams(
-            ls_provider=MODEL_PROVIDER,
-            ls_model_name=kwargs.get("model") or self.model,
+            ls_provider=provider_of(model, self.gateway_profile(model)),
+            ls_model_name=model,
             ls_model_type="chat",
         )
+        # the relay, recorded next to the real provider (LangSmith keeps ls_* in run metadata)
+        params["ls_gateway"] = gateway_host(self.base_url)  # type: ignore[typeddict-unknown-key]
         temperature = kwargs.get("temperature", self.temperature)
         if temperature is not None:
             params["ls_temperature"] = temperature
@@ -617,23 +622,25 @@ def _structured_value(message: BaseMessage, spec: StructuredSpec) -> Any:
 
 
 def _langchain_profile(profile: ModelProfile) -> LCModelProfile:
-    """The gateway profile as LangChain's ``ModelProfile`` (``llm.profile``)."""
-    return LCModelProfile(
-        max_input_tokens=profile.context_window,
-        max_output_tokens=profile.max_output_tokens,
-        text_inputs=True,
-        image_inputs=profile.vision,
-        image_url_inputs=profile.vision,
-        pdf_inputs=profile.pdf_input,
-        audio_inputs=profile.audio_input,
-        video_inputs=profile.video_input,
-        reasoning_output=profile.reasoning not in ("none", "hidden"),
-        tool_calling=profile.tool_calling,
-        tool_choice=profile.tool_choice,
-        structured_output=profile.json_schema,
-        temperature=profile.temperature,
-        text_outputs=True,
-    )
+    """The gateway profile as LangChain's ``ModelProfile`` (``llm.profile``).
+
+    Every key langchain-core defines that the profile can answer; keys the installed
+    langchain-core does not know yet are left out (it warns about unknown keys).
+    """
+    from ._profile import langchain_profile_keys
+
+    keys = langchain_profile_keys(profile)
+    declared = _declared_profile_keys()
+    return LCModelProfile(**{k: v for k, v in keys.items() if k in declared})  # type: ignore[typeddict-item]
+
+
+def _declared_profile_keys() -> frozenset[str]:
+    from typing import get_type_hints
+
+    try:
+        return frozenset(get_type_hints(LCModelProfile))
+    except (NameError, TypeError):  # unresolvable hints: send what 1.x always had
+        return frozenset(LCModelProfile.__annotations__)
 
 
 # --------------------------------------------------------------------------- errors

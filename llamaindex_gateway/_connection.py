@@ -90,6 +90,18 @@ class GatewayConnection(BaseModel):
         config_from_fields(self)
         return self
 
+    def to_payload(self) -> dict[str, Any]:
+        """What LlamaIndex instrumentation events carry (never the key): the framework's
+        payload plus ``provider`` (the model's maker, for cost tracking) and ``gateway``."""
+        from gateway_core.provenance import gateway_host, provider_of
+
+        parent = getattr(super(), "to_payload", None)
+        payload: dict[str, Any] = dict(parent()) if parent is not None else {}
+        model = getattr(self, "model", None) or getattr(self, "model_name", None)
+        payload["provider"] = provider_of(model)
+        payload["gateway"] = gateway_host(self.api_base)
+        return payload
+
     @property
     def client(self) -> GatewayClient:
         """The framework-free client (built on first use; equal settings share a transport)."""

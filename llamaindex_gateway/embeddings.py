@@ -105,7 +105,8 @@ class GatewayEmbedding(GatewayConnection, BaseEmbedding):
         data = dict(data)
         if data.get("embed_batch_size") is None:
             data.pop("embed_batch_size", None)
-            profile = resolve_profile(data.get("model_name") or "", data.get("capabilities"))
+            profile = resolve_profile(data.get("model_name") or data.get("model") or "",
+                                      data.get("capabilities"))
             data["embed_batch_size"] = min(
                 DEFAULT_BATCH_SIZE, profile.embedding_batch_size or DEFAULT_BATCH_SIZE)
         return data

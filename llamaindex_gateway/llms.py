@@ -257,7 +257,10 @@ class GatewayLLM(GatewayConnection, FunctionCallingLLM):
         function_calling = self.is_function_calling_model
         return LLMMetadata(
             context_window=self.context_window or profile.context_window,
-            num_output=self.max_tokens or profile.max_output_tokens,
+            # LlamaIndex's convention (OpenAI, OpenAILike): the configured max_tokens, else -1
+            # ("not limited"; PromptHelper then reserves its default 256). The model's maximum
+            # would make PromptHelper give up to half the window to an answer nobody asked for.
+            num_output=self.max_tokens or -1,
             is_chat_model=True,
             is_function_calling_model=(profile.tool_calling if function_calling is None
                                        else function_calling),
