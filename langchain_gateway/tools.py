@@ -8,10 +8,16 @@ All the work (requests, the task journal, polling, result links) is done by
 
 Results use ``response_format="content_and_artifact"``: the content tells the model what was
 made and where (links, saved paths, optionally image blocks it can look at); the artifact holds
-the :class:`~gateway_core.media_items.MediaItem`\\ s, task id, model and protocol for the
-program. Failures raise :class:`~langchain_core.tools.ToolException` whose text names the task
-and the gateway's reason, so an agent can recover (``handle_tool_error`` is on by default).
-While a video runs, progress is sent as the LangChain custom event ``gateway_media_progress``.
+the media items, task id, model and protocol for the program — as plain JSON values, so every
+LangGraph checkpointer (memory, SQLite, Postgres; strict msgpack mode too) stores it and a
+resumed thread still has the links and task ids. ``MediaItem.from_dict(artifact["items"][0])``
+gives the working :class:`~gateway_core.media_items.MediaItem` back (``fetch``, ``save``).
+Failures raise :class:`~langchain_core.tools.ToolException` whose text names the task and the
+gateway's reason, so an agent can recover (``handle_tool_error`` is on by default).
+
+While a task runs, its progress goes to LangGraph's custom stream (``get_stream_writer()``:
+``agent.stream(..., stream_mode="custom")`` yields it) and, as before, to the LangChain custom
+event ``gateway_media_progress`` (callbacks, ``astream_events``).
 """
 
 from __future__ import annotations
@@ -160,7 +166,10 @@ class _GatewayMediaTool(GatewayConnection, BaseTool):
     def _artifact(self, items: list[MediaItem], *, task_id: str | None, protocol: str,
                   paths: Sequence[Path | None], extra: dict[str, Any] | None = None
                   ) -> dict[str, Any]:
-        return {"items": items, "urls": [i.best_url for i in items if i.best_url],
+        # JSON values only: checkpointers store it (a MediaItem object would crash their
+        # serializer after the media was paid for); inline bytes kept as a data URI
+        records = [item.to_dict(include_data=True) for item in items]
+        return {"items": records, "urls": [i.best_url for i in items if i.best_url],
                 "paths": [str(p) for p in paths if p], "task_id": task_id, "model": self.model,
                 "protocol": protocol, **(extra or {})}
 
@@ -174,11 +183,30 @@ def _progress_data(snapshot: TaskSnapshot, tool: str) -> dict[str, Any]:
             "state": snapshot.state, "status": snapshot.status, "progress": snapshot.progress}
 
 
+def _stream_writer() -> Callable[[Any], None] | None:
+    """LangGraph's custom-stream writer of the current run, if there is one (LangGraph is
+    optional: without it, or outside a graph, there is no custom stream)."""
+    try:
+        from langgraph.config import get_stream_writer
+    except ImportError:
+        return None
+    try:
+        return get_stream_writer()
+    except (RuntimeError, KeyError):  # not inside a LangGraph run (or a plain LangChain one)
+        return None
+
+
 def _reporter(tool: str) -> Callable[[TaskSnapshot], None]:
-    """Progress as the custom event ``gateway_media_progress`` of the current run."""
+    """Progress to LangGraph's custom stream and as the custom event
+    ``gateway_media_progress`` of the current run."""
+    writer = _stream_writer()  # looked up in the tool's own context, before polling starts
+
     def report(snapshot: TaskSnapshot) -> None:
+        data = _progress_data(snapshot, tool)
+        if writer is not None:
+            writer({"type": PROGRESS_EVENT, **data})
         try:
-            dispatch_custom_event(PROGRESS_EVENT, _progress_data(snapshot, tool))
+            dispatch_custom_event(PROGRESS_EVENT, data)
         except RuntimeError:  # called outside a LangChain run: nobody to tell
             pass
 
@@ -187,9 +215,14 @@ def _reporter(tool: str) -> Callable[[TaskSnapshot], None]:
 
 def _areporter(tool: str) -> Callable[[TaskSnapshot], Any]:
     """Async twin of :func:`_reporter`."""
+    writer = _stream_writer()
+
     async def report(snapshot: TaskSnapshot) -> None:
+        data = _progress_data(snapshot, tool)
+        if writer is not None:
+            writer({"type": PROGRESS_EVENT, **data})
         try:
-            await adispatch_custom_event(PROGRESS_EVENT, _progress_data(snapshot, tool))
+            await adispatch_custom_event(PROGRESS_EVENT, data)
         except RuntimeError:
             pass
 
@@ -230,7 +263,12 @@ class GatewayImageTool(_GatewayMediaTool):
 
             message = tool.invoke({"name": "generate_image", "id": "1", "type": "tool_call",
                                    "args": {"prompt": "a red fox"}})
-            message.artifact["items"][0].mime_type  # 'image/png'
+            message.artifact["items"][0]["mime_type"]  # 'image/png' (JSON values only)
+
+            from gateway_core.media_items import MediaItem
+
+            MediaItem.from_dict(message.artifact["items"][0]).save("out/")  # the bytes
+
 
     Tool calling with an agent:
         .. code-block:: python
@@ -240,6 +278,18 @@ class GatewayImageTool(_GatewayMediaTool):
 
             agent = create_agent(ChatGateway(model="gpt-4o-mini"), [tool])
             agent.invoke({"messages": [("user", "Draw a red fox")]})
+
+    Agent with memory:
+        .. code-block:: python
+
+            from langgraph.checkpoint.memory import InMemorySaver
+
+            agent = create_agent(ChatGateway(model="gpt-4o-mini"), [tool],
+                                 checkpointer=InMemorySaver())
+            config = {"configurable": {"thread_id": "1"}}
+            agent.invoke({"messages": [("user", "Draw a red fox")]}, config)
+            agent.invoke({"messages": [("user", "Now a blue one")]}, config)
+            # the artifacts (links, task ids) are in the thread's checkpoints
     """
 
     name: str = "generate_image"
@@ -353,8 +403,9 @@ class GatewayVideoTool(_GatewayMediaTool):
     timeout never pays twice (``GatewayClient.resume_tasks()`` finishes it later); an identical
     request within ``dedup_window`` returns the same task. Polling backs off from
     ``poll_interval`` to ``max_poll_interval`` and gives up after ``task_timeout``; the async
-    path never blocks the event loop. Progress is dispatched as the custom event
-    ``gateway_media_progress`` (``{"task_id", "state", "status", "progress", …}``).
+    path never blocks the event loop. Progress (``{"type": "gateway_media_progress",
+    "task_id", "state", "status", "progress", …}``) goes to LangGraph's custom stream and is
+    dispatched as the custom event ``gateway_media_progress``.
 
     Setup:
         .. code-block:: bash
@@ -376,9 +427,20 @@ class GatewayVideoTool(_GatewayMediaTool):
             message = tool.invoke({"name": "generate_video", "id": "1", "type": "tool_call",
                                    "args": {"prompt": "waves at sunset", "seconds": 4}})
             message.content  # 'Video ready (task task_…, openai-videos, sora-2):\\n1. video: …'
-            message.artifact["task_id"], message.artifact["items"]
+            message.artifact["task_id"], message.artifact["urls"]
 
-    Progress events:
+    Progress in a LangGraph agent:
+        .. code-block:: python
+
+            from langchain.agents import create_agent
+            from langchain_gateway import ChatGateway
+
+            agent = create_agent(ChatGateway(model="gpt-4o-mini"), [tool])
+            for chunk in agent.stream({"messages": [("user", "A video of waves")]},
+                                      stream_mode="custom"):
+                print(chunk["task_id"], chunk["state"], chunk["progress"])
+
+    Progress events (callbacks):
         .. code-block:: python
 
             from langchain_core.callbacks import BaseCallbackHandler
