@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.exceptions import (
@@ -23,14 +23,13 @@ from langchain_core.exceptions import (
     ModelPermissionDeniedError,
     ModelRateLimitError,
     ModelTimeoutError,
-    OutputParserException,
 )
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
 from langchain_core.language_models.model_profile import ModelProfile as LCModelProfile
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from pydantic import AliasChoices, ConfigDict, Field
 
 from gateway_core import errors as gerrors
@@ -48,7 +47,6 @@ from ._messages import (
 
 if TYPE_CHECKING:
     from gateway_core.chat import api as chat_api
-    from gateway_core.chat.structured import StructuredSpec
 
 __all__ = ["ChatGateway"]
 
@@ -347,6 +345,15 @@ class ChatGateway(GatewayConnection, BaseChatModel):
             from gateway_core.chat.structured import StructuredSpec
 
             structured = StructuredSpec.coerce(structured)
+        elif "response_format" in params:
+            # an OpenAI json_schema response format (create_agent's ProviderStrategy binds
+            # one): the per-model strategy and fallback of with_structured_output, answered
+            # in text with the agent's tools still offered
+            from gateway_core.chat.structured import StructuredSpec
+
+            structured = StructuredSpec.from_response_format(params["response_format"])
+            if structured is not None:
+                del params["response_format"]
         from gateway_core.chat import api as chat_api  # on first use
         call = chat_api.make_call(
             model,
@@ -518,7 +525,9 @@ class ChatGateway(GatewayConnection, BaseChatModel):
             raise ValueError(f"Unknown method {method!r}; use one of {METHODS[:3]}.")
         if strict is not None and method == "json_mode":
             raise ValueError("strict cannot be used with method='json_mode'.")
-        spec, validate = _structured_target(schema, method, strict)
+        from ._structured import GatewayStructuredOutputParser, structured_target
+
+        spec, validate, is_model = structured_target(schema, method, strict)
         llm = self.bind(
             structured_output=spec.to_dict(),
             ls_structured_output_format={
@@ -526,10 +535,9 @@ class ChatGateway(GatewayConnection, BaseChatModel):
                 "schema": schema if schema is not None else {"type": "object"},
             },
         )
-        parser = RunnableLambda(
-            lambda message: _parse_structured_message(message, spec, validate),
-            name="GatewayStructuredOutputParser",
-        )
+        # reads whichever form the per-model method produced; partial dicts while streaming
+        parser = GatewayStructuredOutputParser(spec=spec, validate_value=validate,
+                                               validates_partials=is_model)
         if include_raw:
             parser_assign = RunnablePassthrough.assign(
                 parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
@@ -558,69 +566,6 @@ def _chat_result(results: list[Any], model: str) -> ChatResult:
     return ChatResult(generations=generations, llm_output=llm_output)
 
 
-def _structured_target(
-    schema: Any, method: str | None, strict: bool | None
-) -> tuple[StructuredSpec, Callable[[Any], Any]]:
-    """The core spec for a LangChain schema, and the validator of the parsed value."""
-    from gateway_core.chat.structured import StructuredSpec
-
-    if schema is None:
-        if method != "json_mode":
-            raise ValueError("schema is required unless method='json_mode'.")
-        return StructuredSpec(schema=None, method=method), _identity
-    from langchain_core.utils.function_calling import convert_to_openai_function
-    from langchain_core.utils.pydantic import is_basemodel_subclass
-
-    function = convert_to_openai_function(schema)
-    spec = StructuredSpec(
-        schema=function.get("parameters") or {"type": "object", "properties": {}},
-        name=function["name"],
-        description=function.get("description") or None,
-        method=method,
-        strict=strict,
-    )
-    if isinstance(schema, type) and is_basemodel_subclass(schema):
-        # pydantic v2 models validate with model_validate; pydantic.v1 models with parse_obj
-        validate = getattr(schema, "model_validate", None) or getattr(schema, "parse_obj")  # noqa: B009
-        return spec, validate
-    return spec, _identity
-
-
-def _identity(value: Any) -> Any:
-    return value
-
-
-def _parse_structured_message(
-    message: BaseMessage, spec: StructuredSpec, validate: Callable[[Any], Any]
-) -> Any:
-    """The structured value in an answer: the forced tool call's arguments, or JSON text."""
-    try:
-        value = _structured_value(message, spec)
-        return validate(value)
-    except OutputParserException:
-        raise
-    except Exception as exc:  # JSON or validation failure
-        raise OutputParserException(
-            f"Could not read structured output ({type(exc).__name__}: {exc}).",
-            llm_output=message.text if isinstance(message, BaseMessage) else str(message),
-        ) from exc
-
-
-def _structured_value(message: BaseMessage, spec: StructuredSpec) -> Any:
-    from gateway_core.chat.structured import parse_json_text
-
-    if isinstance(message, AIMessage):
-        for call in message.tool_calls:
-            if call["name"] == spec.name:
-                return call["args"]
-        for invalid in message.invalid_tool_calls:
-            if invalid.get("name") == spec.name and invalid.get("args"):
-                return parse_json_text(invalid["args"] or "")
-        if not message.text.strip() and message.tool_calls:
-            return message.tool_calls[0]["args"]
-    return parse_json_text(message.text)
-
-
 def _langchain_profile(profile: ModelProfile) -> LCModelProfile:
     """The gateway profile as LangChain's ``ModelProfile`` (``llm.profile``).
 
@@ -631,7 +576,7 @@ def _langchain_profile(profile: ModelProfile) -> LCModelProfile:
 
     keys = langchain_profile_keys(profile)
     declared = _declared_profile_keys()
-    return LCModelProfile(**{k: v for k, v in keys.items() if k in declared})  # type: ignore[typeddict-item]
+    return cast("LCModelProfile", {k: v for k, v in keys.items() if k in declared})
 
 
 def _declared_profile_keys() -> frozenset[str]:

@@ -158,7 +158,7 @@ class GatewayEmbeddings(GatewayConnection, Embeddings):
     def _progress(self, total: int) -> tuple[Callable[[int], None] | None, Any]:
         if not self.show_progress or total == 0:
             return None, None
-        from tqdm.auto import tqdm  # type: ignore[import-untyped]
+        from tqdm.auto import tqdm
 
         bar = tqdm(total=total, desc="Embedding", unit="text")
         return bar.update, bar

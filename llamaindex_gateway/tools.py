@@ -26,7 +26,7 @@ from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 
 from llama_index.core.base.llms.types import ImageBlock, TextBlock
-from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.tools import FunctionTool
 from llama_index.core.tools.tool_spec.base import BaseToolSpec
@@ -358,9 +358,10 @@ class GatewayMediaToolSpec(BaseToolSpec):
         stream = _workflow_stream()  # looked up in the tool's own context, before polling
 
         def report(snapshot: TaskSnapshot) -> None:
-            fields = {"tool": tool, "task_id": snapshot.task_id, "protocol": snapshot.protocol,
-                      "state": snapshot.state, "status": snapshot.status,
-                      "progress": snapshot.progress}
+            fields: dict[str, Any] = {
+                "tool": tool, "task_id": snapshot.task_id, "protocol": snapshot.protocol,
+                "state": snapshot.state, "status": snapshot.status,
+                "progress": snapshot.progress}
             if stream is not None:
                 stream(MediaTaskProgress(**fields))
             dispatcher.event(MediaTaskProgressEvent(**fields))

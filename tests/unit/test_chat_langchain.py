@@ -88,8 +88,10 @@ def test_per_call_model_override_and_ls_params() -> None:
     mock.llm.invoke("hi", model="deepseek-chat", temperature=0)
     assert mock.bodies[0]["model"] == "deepseek-chat"
     params = mock.llm._get_ls_params(model="other", stop=["x"])
-    assert params == {"ls_provider": "gateway", "ls_model_name": "other",
-                      "ls_model_type": "chat", "ls_stop": ["x"]}
+    host = mock.llm.base_url.split("://", 1)[1].split("/", 1)[0]
+    assert params == {"ls_provider": "gateway", "ls_model_name": "other",  # unknown maker
+                      "ls_model_type": "chat", "ls_stop": ["x"], "ls_gateway": host}
+    assert mock.llm._get_ls_params(model="deepseek-chat")["ls_provider"] == "deepseek"
 
 
 def test_stream_yields_deltas_then_one_usage_chunk() -> None:
