@@ -9,6 +9,7 @@ agent's own tools still offered.
 
 from __future__ import annotations
 
+import itertools
 import os
 from typing import Annotated, Any
 
@@ -43,7 +44,7 @@ def _llm(gateway: Any, model: str | None = None) -> ChatGateway:
 
 def _check_partials(chunks: list[Any]) -> None:
     assert len(chunks) >= 3, chunks  # partial dicts, not one value at the end
-    for earlier, later in zip(chunks, chunks[1:], strict=False):
+    for earlier, later in itertools.pairwise(chunks):
         assert set(earlier) <= set(later)  # keys only ever added
     assert set(chunks[-1]) == {"setup", "punchline", "rating"}
     assert isinstance(chunks[-1]["rating"], int)
