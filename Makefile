@@ -16,7 +16,7 @@ help:
 	@echo "make demo       run the examples against the bundled emulator (no key, no network)"
 	@echo "make test       run the whole test suite offline"
 	@echo "make lint       ruff"
-	@echo "make typecheck  mypy --strict on gateway_core"
+	@echo "make typecheck  mypy --strict (core, CLI, adapters) and pyright on the documented constructors"
 	@echo "make emulator   start the local emulator gateway"
 	@echo "make bench      run the benchmark suite (see benchmarks/README.md)"
 
@@ -56,7 +56,8 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 
 typecheck: $(DEV_STAMP)
-	$(BIN)/mypy gateway_core
+	$(BIN)/mypy
+	$(BIN)/pyright --pythonpath $(PY)
 
 emulator: $(DEMO_STAMP)
 	$(PY) -m gateway_emulator

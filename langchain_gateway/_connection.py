@@ -40,9 +40,12 @@ class GatewayConnection(BaseModel):
     )
     """The gateway's base URL (with or without ``/v1``); ``GATEWAY_BASE_URL`` if not given.
     ``api_base`` and ``openai_api_base`` are accepted too."""
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("GATEWAY_API_KEY", default=None)
-    )
+    if TYPE_CHECKING:  # a plain str is accepted (and kept as a SecretStr)
+        api_key: SecretStr | str | None = Field(default=None)
+    else:
+        api_key: SecretStr | None = Field(
+            default_factory=secret_from_env("GATEWAY_API_KEY", default=None)
+        )
     """The relay key; ``GATEWAY_API_KEY`` if not given (``openai_api_key`` accepted too).
     Never serialised or logged."""
     max_retries: int = 2

@@ -28,7 +28,7 @@ from gateway_core.rerank import (
 
 from ._connection import GatewayConnection
 
-__all__ = ["GatewayRerank"]
+__all__ = ["GatewayRerank", "ranked_copies"]
 
 _USE_DEFAULT = -1
 
@@ -180,7 +180,7 @@ class GatewayRerank(GatewayConnection, BaseDocumentCompressor):
         _check_is_list(documents)
         if not documents:
             return []
-        return _ranked_copies(documents, self.rerank(documents, query))
+        return ranked_copies(documents, self.rerank(documents, query))
 
     async def acompress_documents(
         self,
@@ -192,7 +192,7 @@ class GatewayRerank(GatewayConnection, BaseDocumentCompressor):
         _check_is_list(documents)
         if not documents:
             return []
-        return _ranked_copies(documents, await self.arerank(documents, query))
+        return ranked_copies(documents, await self.arerank(documents, query))
 
 
 def _check_is_list(documents: Any) -> None:
@@ -212,7 +212,7 @@ def _as_dicts(result: RerankResult) -> list[dict[str, Any]]:
     return [{"index": hit.index, "relevance_score": hit.relevance_score} for hit in result.hits]
 
 
-def _ranked_copies(
+def ranked_copies(
     documents: Sequence[Document], ranking: list[dict[str, Any]]
 ) -> list[Document]:
     """Copies of the ranked documents (``id`` kept) with ``metadata["relevance_score"]``."""

@@ -44,9 +44,12 @@ class GatewayConnection(BaseModel):
         "Same as base_url.")
     base_url: str | None = Field(
         default_factory=_env_base_url, description="Same as api_base.")
-    api_key: SecretStr | None = Field(
-        default_factory=_env_secret, exclude=True, repr=False,
-        description="The relay key; GATEWAY_API_KEY if unset. Never serialised.")
+    if TYPE_CHECKING:  # a plain str is accepted (and kept as a SecretStr)
+        api_key: SecretStr | str | None = Field(default=None)
+    else:
+        api_key: SecretStr | None = Field(
+            default_factory=_env_secret, exclude=True, repr=False,
+            description="The relay key; GATEWAY_API_KEY if unset. Never serialised.")
     max_retries: int = Field(
         default=2, ge=0, description="Retries of retryable failures, done by the transport.")
     default_headers: dict[str, str] | None = Field(
