@@ -216,6 +216,20 @@ class ChatGateway(GatewayConnection, BaseChatModel):
             #  "request_id": "2025...", "system_fingerprint": "fp_...", "model_provider":
             #  "gateway", "token_usage": {...}}
 
+    Serialization:
+        .. code-block:: python
+
+            from langchain_core.load import dumps, loads
+
+            data = dumps(llm)  # JSON; the key is written as a reference to GATEWAY_API_KEY
+            restored = loads(
+                data,
+                allowed_objects=[ChatGateway],  # langchain-core revives only listed classes
+                valid_namespaces=["langchain_gateway"],
+                secrets_from_env=True,  # the key comes back from GATEWAY_API_KEY
+            )
+            restored.model == llm.model  # True
+
     Media through chat:
         Image and video models that relays expose through chat (``sora-2``,
         ``chat-seededit``) answer with links; they come back also as ``image`` / ``video``
