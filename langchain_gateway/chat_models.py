@@ -109,6 +109,16 @@ class ChatGateway(GatewayConnection, BaseChatModel):
         capabilities: dict | None
             Overrides of the model's capability profile (``context_window``, ``json_schema``,
             ``reasoning_roundtrip``, …; see ``gateway_core.profiles.ModelProfile``).
+        verify: bool | str | None
+            TLS verification: ``False``, or the path of a CA bundle (a corporate certificate).
+        allow_insecure_http: bool | None
+            Allow plain ``http://`` to a self-hosted gateway on a trusted network
+            (``http://192.168.1.10:3000``); loopback needs nothing.
+
+        Names from ``ChatOpenAI`` work too (``openai_api_base``, ``openai_api_key``,
+        ``api_base``, ``model_name``, ``max_completion_tokens``). An argument that is not a
+        setting moves into ``model_kwargs`` with a warning (and is sent), as with
+        ``ChatOpenAI``; one that looks like a misspelled setting (``temprature``) is refused.
 
     Instantiate:
         .. code-block:: python

@@ -105,6 +105,15 @@ class GatewayLLM(GatewayConnection, FunctionCallingLLM):
         capabilities: dict | None
             Overrides of the model's capability profile (``context_window``,
             ``json_schema``, ``reasoning_roundtrip``, …; see ``gateway_core.profiles``).
+        verify: bool | str | None
+            TLS verification: ``False``, or the path of a CA bundle.
+        allow_insecure_http: bool | None
+            Allow plain ``http://`` to a self-hosted gateway on a trusted network.
+
+        ``openai_api_base`` / ``openai_api_key`` (from ``OpenAILike``) work too. An argument
+        that is not a setting moves into ``additional_kwargs`` with a warning (and is sent);
+        one that looks like a misspelled setting is refused. ``metadata.num_output`` is
+        ``max_tokens``, else -1 (LlamaIndex's convention), so prompt budgets keep the window.
 
     Instantiate:
         .. code-block:: python
