@@ -79,7 +79,7 @@ class TestChatGatewayUnit(ChatModelUnitTests):
                       allowed_objects=[ChatGateway], secrets_from_env=True),
             ):
                 assert isinstance(restored, ChatGateway)
-                assert restored.dict() == model.dict()
+                assert restored.model_dump() == model.model_dump()
         with pytest.raises(ValueError, match="not allowed"):  # the default stays closed
             load(serialized, valid_namespaces=["langchain_gateway"], secrets_from_env=True,
                  allowed_objects="all")
