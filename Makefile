@@ -17,7 +17,7 @@ help:
 	@echo "make test       run the whole test suite offline"
 	@echo "make mutate     mutation testing (MUTATE=sse|toolcalls|stream|engine|transport|errors)"
 	@echo "make lint       ruff"
-	@echo "make typecheck  mypy --strict on gateway_core"
+	@echo "make typecheck  mypy --strict (core, CLI, adapters) and pyright on the documented constructors"
 	@echo "make emulator   start the local emulator gateway"
 	@echo "make bench      run the benchmark suite (see benchmarks/README.md)"
 
@@ -63,7 +63,8 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 
 typecheck: $(DEV_STAMP)
-	$(BIN)/mypy gateway_core
+	$(BIN)/mypy
+	$(BIN)/pyright --pythonpath $(PY)
 
 emulator: $(DEMO_STAMP)
 	$(PY) -m gateway_emulator

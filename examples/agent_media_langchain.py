@@ -17,6 +17,7 @@ from langchain.agents import create_agent
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import ToolMessage
 
+from gateway_core.media_items import MediaItem
 from langchain_gateway import ChatGateway, GatewayImageTool, GatewayVideoTool
 from langchain_gateway.tools import PROGRESS_EVENT
 
@@ -58,7 +59,8 @@ def main() -> None:
                 artifact = message.artifact
                 print(f"{message.name}: model={artifact['model']} "
                       f"protocol={artifact['protocol']} task={artifact['task_id']}")
-                for item in artifact["items"]:
+                for record in artifact["items"]:  # JSON values (checkpointer-safe)
+                    item = MediaItem.from_dict(record)
                     print(f"  {item.kind} {item.mime_type}: {item.best_url or 'inline bytes'}")
                 for path in artifact["paths"]:
                     print(f"  saved: {path}")

@@ -316,9 +316,10 @@ def config_from_fields(owner: Any, **overrides: Any) -> GatewayConfig:
     """The config of an adapter object's connection fields, read by name.
 
     ``base_url`` (or ``api_base``), ``api_key`` (a str or a pydantic ``SecretStr``), ``timeout``,
-    ``max_retries``, ``stream_idle_timeout``, ``default_headers``, ``proxy``, ``max_connections``
-    and ``max_keepalive_connections``; missing or None fields fall back to the defaults and the
-    environment. Adapters call it when they are built,
+    ``max_retries``, ``stream_idle_timeout``, ``default_headers``, ``proxy``, ``verify``,
+    ``allow_insecure_http``, ``max_connections``, ``max_keepalive_connections`` and ``rate_limit``;
+    missing or None fields fall back to the defaults and the environment. Adapters call it when
+    they are built,
     so a missing key or a bad URL is reported at construction, not at the first call.
     """
     key = getattr(owner, "api_key", None)
@@ -335,6 +336,8 @@ def config_from_fields(owner: Any, **overrides: Any) -> GatewayConfig:
         "max_connections": getattr(owner, "max_connections", None),
         "max_keepalive_connections": getattr(owner, "max_keepalive_connections", None),
         "rate_limit": getattr(owner, "rate_limit", None),
+        "verify": getattr(owner, "verify", None),
+        "allow_insecure_http": getattr(owner, "allow_insecure_http", None),
         **overrides,
     }
     return GatewayConfig(**{name: value for name, value in settings.items() if value is not None})

@@ -234,6 +234,17 @@ class MediaItem:
             out["inline_bytes"] = len(self.data or b"")
         return out
 
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> MediaItem:
+        """The item back from :meth:`to_dict` (``include_data=True`` keeps the bytes): what a
+        checkpointer or a workflow context stored comes back as a working ``MediaItem``."""
+        return cls(
+            record.get("kind") or "image", url=record.get("url"),
+            b64=record.get("data_uri"), mime_type=record.get("mime_type"),
+            revised_prompt=record.get("revised_prompt"), extra=record.get("extra"),
+            needs_auth=bool(record.get("needs_auth")),
+        )
+
     # ------------------------------------------------------------------ fetching / saving
 
     def fetch(self, transport: Transport, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:

@@ -179,7 +179,9 @@ def plan_answer(body: dict[str, Any], ref: ModelRef, choice: int = 0) -> Answer:
         answer.content = ""
     elif last.get("role") == "tool":
         results = [text_of(m.get("content")) for m in _trailing_tool_messages(messages)]
-        answer.content = "Here is what the tools returned: " + "; ".join(results)
+        # a response_format binds the answer after tool results too (as OpenAI's does)
+        answer.content = (_structured(body, messages, user_text)
+                          or "Here is what the tools returned: " + "; ".join(results))
     else:
         answer.content = _structured(body, messages, user_text) or _echo(user_text, choice)
         answer.content += _acknowledge_attachments(last)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.messages import (
     AIMessage,
@@ -305,11 +305,11 @@ def format_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
 
 def usage_metadata(usage: Usage) -> UsageMetadata:
     """LangChain usage from the core's, with cache and reasoning details when reported."""
-    metadata = UsageMetadata(
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        total_tokens=usage.total_tokens,
-    )
+    metadata: dict[str, Any] = {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+    }
     input_details = InputTokenDetails()
     if usage.cache_read is not None:
         input_details["cache_read"] = usage.cache_read
@@ -326,7 +326,7 @@ def usage_metadata(usage: Usage) -> UsageMetadata:
         metadata["input_token_details"] = input_details
     if output_details:
         metadata["output_token_details"] = output_details
-    return metadata
+    return cast("UsageMetadata", metadata)
 
 
 def _media_block(link: MediaLink) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.exceptions import (
@@ -23,23 +23,20 @@ from langchain_core.exceptions import (
     ModelPermissionDeniedError,
     ModelRateLimitError,
     ModelTimeoutError,
-    OutputParserException,
 )
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
 from langchain_core.language_models.model_profile import ModelProfile as LCModelProfile
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
-from langchain_core.utils import from_env, secret_from_env
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
-from typing_extensions import Self
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from pydantic import AliasChoices, ConfigDict, Field
 
 from gateway_core import errors as gerrors
-from gateway_core.config import config_from_fields
 from gateway_core.errors import GatewayError, IncompleteStreamError
 from gateway_core.profiles import ModelProfile, resolve_profile
 
+from ._connection import GatewayConnection
 from ._messages import (
     MODEL_PROVIDER,
     delta_to_chunk,
@@ -50,8 +47,6 @@ from ._messages import (
 
 if TYPE_CHECKING:
     from gateway_core.chat import api as chat_api
-    from gateway_core.chat.structured import StructuredSpec
-    from gateway_core.client import GatewayClient
 
 __all__ = ["ChatGateway"]
 
@@ -62,7 +57,7 @@ _LOCAL_KWARGS = frozenset({
 })
 
 
-class ChatGateway(BaseChatModel):
+class ChatGateway(GatewayConnection, BaseChatModel):
     r"""Chat model for OpenAI-compatible relay gateways (one-api, new-api and their forks).
 
     Talks to ``/v1/chat/completions`` over httpx (no openai SDK, no tiktoken), on a transport
@@ -114,6 +109,16 @@ class ChatGateway(BaseChatModel):
         capabilities: dict | None
             Overrides of the model's capability profile (``context_window``, ``json_schema``,
             ``reasoning_roundtrip``, …; see ``gateway_core.profiles.ModelProfile``).
+        verify: bool | str | None
+            TLS verification: ``False``, or the path of a CA bundle (a corporate certificate).
+        allow_insecure_http: bool | None
+            Allow plain ``http://`` to a self-hosted gateway on a trusted network
+            (``http://192.168.1.10:3000``); loopback needs nothing.
+
+        Names from ``ChatOpenAI`` work too (``openai_api_base``, ``openai_api_key``,
+        ``api_base``, ``model_name``, ``max_completion_tokens``). An argument that is not a
+        setting moves into ``model_kwargs`` with a warning (and is sent), as with
+        ``ChatOpenAI``; one that looks like a misspelled setting (``temprature``) is refused.
 
     Instantiate:
         .. code-block:: python
@@ -224,25 +229,32 @@ class ChatGateway(BaseChatModel):
             #  "request_id": "2025...", "system_fingerprint": "fp_...", "model_provider":
             #  "gateway", "token_usage": {...}}
 
+    Serialization:
+        .. code-block:: python
+
+            from langchain_core.load import dumps, loads
+
+            data = dumps(llm)  # JSON; the key is written as a reference to GATEWAY_API_KEY
+            restored = loads(
+                data,
+                allowed_objects=[ChatGateway],  # langchain-core revives only listed classes
+                valid_namespaces=["langchain_gateway"],
+                secrets_from_env=True,  # the key comes back from GATEWAY_API_KEY
+            )
+            restored.model == llm.model  # True
+
     Media through chat:
         Image and video models that relays expose through chat (``sora-2``,
         ``chat-seededit``) answer with links; they come back also as ``image`` / ``video``
         content blocks (``msg.content_blocks``).
     """
 
-    model: str = Field(alias="model_name")
-    """Model id as the gateway names it."""
-    base_url: str | None = Field(
-        default_factory=from_env("GATEWAY_BASE_URL", default=None), alias="api_base"
-    )
-    """The gateway's base URL (with or without ``/v1``); ``GATEWAY_BASE_URL`` if not given."""
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("GATEWAY_API_KEY", default=None)
-    )
-    """The relay key; ``GATEWAY_API_KEY`` if not given."""
+    model: str = Field(validation_alias=AliasChoices("model", "model_name"))
+    """Model id as the gateway names it (``model_name`` accepted too)."""
     temperature: float | None = None
     """Sampling temperature."""
-    max_tokens: int | None = Field(default=None, alias="max_completion_tokens")
+    max_tokens: int | None = Field(
+        default=None, validation_alias=AliasChoices("max_tokens", "max_completion_tokens"))
     """Maximum number of tokens to generate."""
     top_p: float | None = None
     """Nucleus sampling."""
@@ -251,16 +263,16 @@ class ChatGateway(BaseChatModel):
     seed: int | None = None
     n: int | None = None
     """Number of choices (non-streamed calls return one generation each)."""
-    stop: list[str] | str | None = Field(default=None, alias="stop_sequences")
+    stop: list[str] | str | None = Field(
+        default=None, validation_alias=AliasChoices("stop", "stop_sequences"))
     """Stop sequences."""
     reasoning_effort: str | None = None
     """Reasoning effort for reasoning models (``minimal``, ``low``, ``medium``, ``high``)."""
-    timeout: float | None = Field(default=120.0, alias="request_timeout")
+    timeout: float | None = Field(
+        default=120.0, validation_alias=AliasChoices("timeout", "request_timeout"))
     """Read timeout of a plain call, in seconds (streams use ``stream_idle_timeout``)."""
     stream_idle_timeout: float | None = None
     """Longest silence tolerated inside a stream (default 300 s)."""
-    max_retries: int = 2
-    """Retries of retryable failures, done by the shared transport."""
     streaming: bool = False
     """Stream internally even for ``invoke``."""
     stream_usage: bool = True
@@ -274,14 +286,8 @@ class ChatGateway(BaseChatModel):
     """Other parameters sent as they are."""
     capabilities: dict[str, Any] | None = None
     """Overrides of the model's capability profile."""
-    default_headers: dict[str, str] | None = None
-    """Extra headers for every request (never the key)."""
-    proxy: str | None = None
-    """An http(s) or socks proxy URL for sync and async requests alike."""
 
     model_config = ConfigDict(populate_by_name=True)
-
-    _gateway: GatewayClient | None = PrivateAttr(default=None)
 
     # ------------------------------------------------------------------ LangChain plumbing
 
@@ -321,11 +327,16 @@ class ChatGateway(BaseChatModel):
         return {"model_name": self.model, "base_url": self.base_url, **self._default_params}
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        from gateway_core.provenance import gateway_host, provider_of
+
+        model = kwargs.get("model") or self.model
         params = LangSmithParams(
-            ls_provider=MODEL_PROVIDER,
-            ls_model_name=kwargs.get("model") or self.model,
+            ls_provider=provider_of(model, self.gateway_profile(model)),
+            ls_model_name=model,
             ls_model_type="chat",
         )
+        # the relay, recorded next to the real provider (LangSmith keeps ls_* in run metadata)
+        params["ls_gateway"] = gateway_host(self.base_url)  # type: ignore[typeddict-unknown-key]
         temperature = kwargs.get("temperature", self.temperature)
         if temperature is not None:
             params["ls_temperature"] = temperature
@@ -341,22 +352,6 @@ class ChatGateway(BaseChatModel):
         return _langchain_profile(self.gateway_profile())
 
     # ------------------------------------------------------------------ the gateway
-
-    @model_validator(mode="after")
-    def _check_connection_settings(self) -> Self:
-        """A missing key or a bad base URL is reported now, not at the first call."""
-        config_from_fields(self)
-        return self
-
-    @property
-    def client(self) -> GatewayClient:
-        """The framework-free client (built on first use; equal settings share a transport)."""
-        client = self._gateway
-        if client is None:
-            from gateway_core.client import GatewayClient  # on first use
-            client = GatewayClient.from_fields(self)
-            self._gateway = client
-        return client
 
     def gateway_profile(self, model: str | None = None) -> ModelProfile:
         """The capability profile used for ``model`` (default: this instance's)."""
@@ -380,6 +375,15 @@ class ChatGateway(BaseChatModel):
             from gateway_core.chat.structured import StructuredSpec
 
             structured = StructuredSpec.coerce(structured)
+        elif "response_format" in params:
+            # an OpenAI json_schema response format (create_agent's ProviderStrategy binds
+            # one): the per-model strategy and fallback of with_structured_output, answered
+            # in text with the agent's tools still offered
+            from gateway_core.chat.structured import StructuredSpec
+
+            structured = StructuredSpec.from_response_format(params["response_format"])
+            if structured is not None:
+                del params["response_format"]
         from gateway_core.chat import api as chat_api  # on first use
         call = chat_api.make_call(
             model,
@@ -552,7 +556,9 @@ class ChatGateway(BaseChatModel):
             raise ValueError(f"Unknown method {method!r}; use one of {METHODS[:3]}.")
         if strict is not None and method == "json_mode":
             raise ValueError("strict cannot be used with method='json_mode'.")
-        spec, validate = _structured_target(schema, method, strict)
+        from ._structured import GatewayStructuredOutputParser, structured_target
+
+        spec, validate, is_model = structured_target(schema, method, strict)
         llm = self.bind(
             structured_output=spec.to_dict(),
             ls_structured_output_format={
@@ -560,10 +566,9 @@ class ChatGateway(BaseChatModel):
                 "schema": schema if schema is not None else {"type": "object"},
             },
         )
-        parser = RunnableLambda(
-            lambda message: _parse_structured_message(message, spec, validate),
-            name="GatewayStructuredOutputParser",
-        )
+        # reads whichever form the per-model method produced; partial dicts while streaming
+        parser = GatewayStructuredOutputParser(spec=spec, validate_value=validate,
+                                               validates_partials=is_model)
         if include_raw:
             parser_assign = RunnablePassthrough.assign(
                 parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
@@ -592,87 +597,26 @@ def _chat_result(results: list[Any], model: str) -> ChatResult:
     return ChatResult(generations=generations, llm_output=llm_output)
 
 
-def _structured_target(
-    schema: Any, method: str | None, strict: bool | None
-) -> tuple[StructuredSpec, Callable[[Any], Any]]:
-    """The core spec for a LangChain schema, and the validator of the parsed value."""
-    from gateway_core.chat.structured import StructuredSpec
-
-    if schema is None:
-        if method != "json_mode":
-            raise ValueError("schema is required unless method='json_mode'.")
-        return StructuredSpec(schema=None, method=method), _identity
-    from langchain_core.utils.function_calling import convert_to_openai_function
-    from langchain_core.utils.pydantic import is_basemodel_subclass
-
-    function = convert_to_openai_function(schema)
-    spec = StructuredSpec(
-        schema=function.get("parameters") or {"type": "object", "properties": {}},
-        name=function["name"],
-        description=function.get("description") or None,
-        method=method,
-        strict=strict,
-    )
-    if isinstance(schema, type) and is_basemodel_subclass(schema):
-        # pydantic v2 models validate with model_validate; pydantic.v1 models with parse_obj
-        validate = getattr(schema, "model_validate", None) or getattr(schema, "parse_obj")  # noqa: B009
-        return spec, validate
-    return spec, _identity
-
-
-def _identity(value: Any) -> Any:
-    return value
-
-
-def _parse_structured_message(
-    message: BaseMessage, spec: StructuredSpec, validate: Callable[[Any], Any]
-) -> Any:
-    """The structured value in an answer: the forced tool call's arguments, or JSON text."""
-    try:
-        value = _structured_value(message, spec)
-        return validate(value)
-    except OutputParserException:
-        raise
-    except Exception as exc:  # JSON or validation failure
-        raise OutputParserException(
-            f"Could not read structured output ({type(exc).__name__}: {exc}).",
-            llm_output=message.text if isinstance(message, BaseMessage) else str(message),
-        ) from exc
-
-
-def _structured_value(message: BaseMessage, spec: StructuredSpec) -> Any:
-    from gateway_core.chat.structured import parse_json_text
-
-    if isinstance(message, AIMessage):
-        for call in message.tool_calls:
-            if call["name"] == spec.name:
-                return call["args"]
-        for invalid in message.invalid_tool_calls:
-            if invalid.get("name") == spec.name and invalid.get("args"):
-                return parse_json_text(invalid["args"] or "")
-        if not message.text.strip() and message.tool_calls:
-            return message.tool_calls[0]["args"]
-    return parse_json_text(message.text)
-
-
 def _langchain_profile(profile: ModelProfile) -> LCModelProfile:
-    """The gateway profile as LangChain's ``ModelProfile`` (``llm.profile``)."""
-    return LCModelProfile(
-        max_input_tokens=profile.context_window,
-        max_output_tokens=profile.max_output_tokens,
-        text_inputs=True,
-        image_inputs=profile.vision,
-        image_url_inputs=profile.vision,
-        pdf_inputs=profile.pdf_input,
-        audio_inputs=profile.audio_input,
-        video_inputs=profile.video_input,
-        reasoning_output=profile.reasoning not in ("none", "hidden"),
-        tool_calling=profile.tool_calling,
-        tool_choice=profile.tool_choice,
-        structured_output=profile.json_schema,
-        temperature=profile.temperature,
-        text_outputs=True,
-    )
+    """The gateway profile as LangChain's ``ModelProfile`` (``llm.profile``).
+
+    Every key langchain-core defines that the profile can answer; keys the installed
+    langchain-core does not know yet are left out (it warns about unknown keys).
+    """
+    from ._profile import langchain_profile_keys
+
+    keys = langchain_profile_keys(profile)
+    declared = _declared_profile_keys()
+    return cast("LCModelProfile", {k: v for k, v in keys.items() if k in declared})
+
+
+def _declared_profile_keys() -> frozenset[str]:
+    from typing import get_type_hints
+
+    try:
+        return frozenset(get_type_hints(LCModelProfile))
+    except (NameError, TypeError):  # unresolvable hints: send what 1.x always had
+        return frozenset(LCModelProfile.__annotations__)
 
 
 # --------------------------------------------------------------------------- errors

@@ -7,21 +7,19 @@ this module adapts them to LangChain's :class:`~langchain_core.embeddings.Embedd
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from langchain_core.embeddings import Embeddings
-from langchain_core.utils import from_env, secret_from_env
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
-from typing_extensions import Self
+from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr
 
-from gateway_core.client import GatewayClient
-from gateway_core.config import config_from_fields
 from gateway_core.embeddings import EmbedCall, EmbeddingResult, aembed, embed, make_embed_call
+
+from ._connection import GatewayConnection
 
 __all__ = ["GatewayEmbeddings"]
 
 
-class GatewayEmbeddings(BaseModel, Embeddings):
+class GatewayEmbeddings(GatewayConnection, Embeddings):
     """Embedding model for OpenAI-compatible relay gateways (one-api, new-api and their forks).
 
     Sends raw strings (never token ids: no tiktoken, nothing downloaded), asks for
@@ -110,60 +108,37 @@ class GatewayEmbeddings(BaseModel, Embeddings):
         ``error.failed_inputs`` the positions without a vector.
     """
 
-    model: str = Field(alias="model_name")
+    model: str = Field(validation_alias=AliasChoices("model", "model_name"))
     """Embedding model as the gateway names it."""
-    base_url: str | None = Field(
-        default_factory=from_env("GATEWAY_BASE_URL", default=None), alias="api_base"
-    )
-    """The gateway's base URL (with or without ``/v1``); ``GATEWAY_BASE_URL`` if not given."""
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("GATEWAY_API_KEY", default=None)
-    )
-    """The relay key; ``GATEWAY_API_KEY`` if not given."""
     dimensions: int | None = Field(default=None, ge=1)
     """Output dimensions, for models that can shorten their vectors."""
     encoding_format: Literal["float", "base64"] | None = "float"
     """Wire format of the vectors asked for (answers in either format are decoded)."""
-    batch_size: int | None = Field(default=None, ge=1, alias="chunk_size")
+    batch_size: int | None = Field(
+        default=None, ge=1, validation_alias=AliasChoices("batch_size", "chunk_size"))
     """Texts per request; None: 64, or the model's lower limit."""
     max_concurrency: int = Field(default=4, ge=1)
     """Requests in flight at once for async calls."""
     empty_text: Literal["error", "zeros"] = "error"
     """What to do with empty strings: refuse them, or return zero vectors for them."""
-    timeout: float | None = Field(default=60.0, alias="request_timeout")
+    timeout: float | None = Field(
+        default=60.0, validation_alias=AliasChoices("timeout", "request_timeout"))
     """Read timeout per request, in seconds."""
-    max_retries: int = 2
-    """Retries of retryable failures (per batch), done by the shared transport."""
-    show_progress: bool = Field(default=False, alias="show_progress_bar")
+    show_progress: bool = Field(
+        default=False, validation_alias=AliasChoices("show_progress", "show_progress_bar"))
     """Show a tqdm progress bar over the inputs (needs ``tqdm``)."""
     user: str | None = None
     """OpenAI's ``user`` field."""
-    extra_body: dict[str, Any] | None = Field(default=None, alias="model_kwargs")
+    extra_body: dict[str, Any] | None = Field(
+        default=None, validation_alias=AliasChoices("extra_body", "model_kwargs"))
     """Gateway-specific fields merged into every request body."""
     capabilities: dict[str, Any] | None = None
     """Overrides of the model's capability profile (``embedding_batch_size``, …)."""
-    default_headers: dict[str, str] | None = None
-    """Extra headers for every request (never the key)."""
-    proxy: str | None = None
-    """An http(s) or socks proxy URL for sync and async requests alike."""
 
     model_config = ConfigDict(populate_by_name=True, extra="forbid", protected_namespaces=())
+    _passthrough: ClassVar[str] = "extra_body"
 
-    _gateway: GatewayClient | None = PrivateAttr(default=None)
     _dimension: int | None = PrivateAttr(default=None)
-
-    @model_validator(mode="after")
-    def _check_connection_settings(self) -> Self:
-        """A missing key or a bad base URL is reported now, not at the first call."""
-        config_from_fields(self)
-        return self
-
-    @property
-    def client(self) -> GatewayClient:
-        """The framework-free client (built on first use; equal settings share a transport)."""
-        if self._gateway is None:
-            self._gateway = GatewayClient.from_fields(self)
-        return self._gateway
 
     def _call(self) -> EmbedCall:
         return make_embed_call(
@@ -183,7 +158,7 @@ class GatewayEmbeddings(BaseModel, Embeddings):
     def _progress(self, total: int) -> tuple[Callable[[int], None] | None, Any]:
         if not self.show_progress or total == 0:
             return None, None
-        from tqdm.auto import tqdm  # type: ignore[import-untyped]
+        from tqdm.auto import tqdm
 
         bar = tqdm(total=total, desc="Embedding", unit="text")
         return bar.update, bar

@@ -8,18 +8,14 @@ retriever found, see :class:`langchain_gateway.retrievers.ContextualRerankRetrie
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from langchain_core.callbacks import (
     Callbacks,
 )
 from langchain_core.documents import BaseDocumentCompressor, Document
-from langchain_core.utils import from_env, secret_from_env
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
-from typing_extensions import Self
+from pydantic import AliasChoices, ConfigDict, Field
 
-from gateway_core.client import GatewayClient
-from gateway_core.config import config_from_fields
 from gateway_core.errors import InvalidRequestError
 from gateway_core.rerank import (
     RERANK_PATH,
@@ -30,12 +26,14 @@ from gateway_core.rerank import (
     rerank,
 )
 
-__all__ = ["GatewayRerank"]
+from ._connection import GatewayConnection
+
+__all__ = ["GatewayRerank", "ranked_copies"]
 
 _USE_DEFAULT = -1
 
 
-class GatewayRerank(BaseDocumentCompressor):
+class GatewayRerank(GatewayConnection, BaseDocumentCompressor):
     """Reranker (document compressor) for relay gateways that serve ``/v1/rerank`` (new-api).
 
     Sends the Jina rerank shape (``model``, ``query``, ``documents``, ``top_n``,
@@ -109,53 +107,27 @@ class GatewayRerank(BaseDocumentCompressor):
         base_compressor=reranker, base_retriever=...)`` works the same way.
     """
 
-    model: str = Field(alias="model_name")
+    model: str = Field(validation_alias=AliasChoices("model", "model_name"))
     """Reranker model as the gateway names it."""
     top_n: int | None = Field(default=3, ge=1)
     """Documents kept (None: all, ranked)."""
-    base_url: str | None = Field(
-        default_factory=from_env("GATEWAY_BASE_URL", default=None), alias="api_base"
-    )
-    """The gateway's base URL (with or without ``/v1``); ``GATEWAY_BASE_URL`` if not given."""
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("GATEWAY_API_KEY", default=None)
-    )
-    """The relay key; ``GATEWAY_API_KEY`` if not given."""
     max_documents_per_request: int | None = Field(default=None, ge=1)
     """Documents per request; more are split over several requests (None: 100 or the profile's)."""
     max_concurrency: int = Field(default=4, ge=1)
     """Split requests in flight at once (async)."""
     path: str = RERANK_PATH
     """The rerank route on the gateway."""
-    timeout: float | None = Field(default=60.0, alias="request_timeout")
+    timeout: float | None = Field(
+        default=60.0, validation_alias=AliasChoices("timeout", "request_timeout"))
     """Read timeout per request, in seconds."""
-    max_retries: int = 2
-    """Retries of retryable failures, done by the shared transport."""
-    extra_body: dict[str, Any] | None = Field(default=None, alias="model_kwargs")
+    extra_body: dict[str, Any] | None = Field(
+        default=None, validation_alias=AliasChoices("extra_body", "model_kwargs"))
     """Gateway-specific fields merged into every request body."""
     capabilities: dict[str, Any] | None = None
     """Overrides of the model's capability profile (``rerank_max_documents``)."""
-    default_headers: dict[str, str] | None = None
-    """Extra headers for every request (never the key)."""
-    proxy: str | None = None
-    """An http(s) or socks proxy URL."""
 
     model_config = ConfigDict(populate_by_name=True, extra="forbid", protected_namespaces=())
-
-    _gateway: GatewayClient | None = PrivateAttr(default=None)
-
-    @model_validator(mode="after")
-    def _check_connection_settings(self) -> Self:
-        """A missing key or a bad base URL is reported now, not at the first call."""
-        config_from_fields(self)
-        return self
-
-    @property
-    def client(self) -> GatewayClient:
-        """The framework-free client (built on first use; equal settings share a transport)."""
-        if self._gateway is None:
-            self._gateway = GatewayClient.from_fields(self)
-        return self._gateway
+    _passthrough: ClassVar[str] = "extra_body"
 
     def _call(self, top_n: int | None, model: str | None = None) -> RerankCall:
         return make_rerank_call(
@@ -208,7 +180,7 @@ class GatewayRerank(BaseDocumentCompressor):
         _check_is_list(documents)
         if not documents:
             return []
-        return _ranked_copies(documents, self.rerank(documents, query))
+        return ranked_copies(documents, self.rerank(documents, query))
 
     async def acompress_documents(
         self,
@@ -220,7 +192,7 @@ class GatewayRerank(BaseDocumentCompressor):
         _check_is_list(documents)
         if not documents:
             return []
-        return _ranked_copies(documents, await self.arerank(documents, query))
+        return ranked_copies(documents, await self.arerank(documents, query))
 
 
 def _check_is_list(documents: Any) -> None:
@@ -240,7 +212,7 @@ def _as_dicts(result: RerankResult) -> list[dict[str, Any]]:
     return [{"index": hit.index, "relevance_score": hit.relevance_score} for hit in result.hits]
 
 
-def _ranked_copies(
+def ranked_copies(
     documents: Sequence[Document], ranking: list[dict[str, Any]]
 ) -> list[Document]:
     """Copies of the ranked documents (``id`` kept) with ``metadata["relevance_score"]``."""

@@ -8,10 +8,16 @@ All the work (requests, the task journal, polling, result links) is done by
 
 Results use ``response_format="content_and_artifact"``: the content tells the model what was
 made and where (links, saved paths, optionally image blocks it can look at); the artifact holds
-the :class:`~gateway_core.media_items.MediaItem`\\ s, task id, model and protocol for the
-program. Failures raise :class:`~langchain_core.tools.ToolException` whose text names the task
-and the gateway's reason, so an agent can recover (``handle_tool_error`` is on by default).
-While a video runs, progress is sent as the LangChain custom event ``gateway_media_progress``.
+the media items, task id, model and protocol for the program — as plain JSON values, so every
+LangGraph checkpointer (memory, SQLite, Postgres; strict msgpack mode too) stores it and a
+resumed thread still has the links and task ids. ``MediaItem.from_dict(artifact["items"][0])``
+gives the working :class:`~gateway_core.media_items.MediaItem` back (``fetch``, ``save``).
+Failures raise :class:`~langchain_core.tools.ToolException` whose text names the task and the
+gateway's reason, so an agent can recover (``handle_tool_error`` is on by default).
+
+While a task runs, its progress goes to LangGraph's custom stream (``get_stream_writer()``:
+``agent.stream(..., stream_mode="custom")`` yields it) and, as before, to the LangChain custom
+event ``gateway_media_progress`` (callbacks, ``astream_events``).
 """
 
 from __future__ import annotations
@@ -27,12 +33,9 @@ from langchain_core.callbacks import (
     dispatch_custom_event,
 )
 from langchain_core.tools import BaseTool, ToolException
-from langchain_core.utils import from_env, secret_from_env
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
-from typing_extensions import Self
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from gateway_core.client import GatewayClient
-from gateway_core.config import config_from_fields
 from gateway_core.errors import GatewayError
 from gateway_core.media_items import MediaItem
 from gateway_core.media_report import (
@@ -43,6 +46,8 @@ from gateway_core.media_report import (
     video_headline,
 )
 from gateway_core.tasks import PollSettings, TaskSnapshot
+
+from ._connection import GatewayConnection
 
 __all__ = ["PROGRESS_EVENT", "GatewayImageEditTool", "GatewayImageTool", "GatewayVideoTool"]
 
@@ -91,26 +96,17 @@ class VideoToolInput(BaseModel):
 # ---------------------------------------------------------------- shared base
 
 
-class _GatewayMediaTool(BaseTool):
+class _GatewayMediaTool(GatewayConnection, BaseTool):
     """Connection, journal and polling settings shared by the media tools."""
 
-    model: str = Field(alias="model_name")
+    model: str = Field(validation_alias=AliasChoices("model", "model_name"))
     """The image or video model as the gateway names it."""
-    base_url: str | None = Field(
-        default_factory=from_env("GATEWAY_BASE_URL", default=None), alias="api_base"
-    )
-    """The gateway's base URL (with or without ``/v1``); ``GATEWAY_BASE_URL`` if not given."""
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("GATEWAY_API_KEY", default=None)
-    )
-    """The relay key; ``GATEWAY_API_KEY`` if not given. Never shown to the model."""
     protocol: str = "auto"
     """The gateway's task format (see DESIGN: ``auto``, ``openai-videos``, ``newapi-video``,
     ``unified-video``, ``kling``, ``midjourney``, ``chat``; images also ``images``)."""
-    timeout: float | None = Field(default=300.0, alias="request_timeout")
+    timeout: float | None = Field(
+        default=300.0, validation_alias=AliasChoices("timeout", "request_timeout"))
     """Read timeout of one HTTP request, in seconds."""
-    max_retries: int = 2
-    """Retries of retryable failures (never of a paid create once its body was sent)."""
     task_timeout: float = 900.0
     """Overall seconds to wait for a task before the tool gives up (the task keeps its id)."""
     poll_interval: float = 2.0
@@ -128,37 +124,20 @@ class _GatewayMediaTool(BaseTool):
     """Add image content blocks to the result so a vision model can look at the images."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Provider-specific fields sent with every request (``negative_prompt``, ``seed``, …)."""
-    default_headers: dict[str, str] | None = None
-    """Extra headers for every request (never the key)."""
-    proxy: str | None = None
-    """An http(s) or socks proxy URL."""
-
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     handle_tool_error: bool | str | Callable[[ToolException], str] | None = True
 
     model_config = ConfigDict(populate_by_name=True, protected_namespaces=(),
                               arbitrary_types_allowed=True)
 
-    _gateway: GatewayClient | None = PrivateAttr(default=None)
-
-    @model_validator(mode="after")
-    def _check_connection_settings(self) -> Self:
-        """A missing key or a bad base URL is reported now, not at the first call."""
-        config_from_fields(self)
-        return self
-
-    @property
-    def client(self) -> GatewayClient:
-        """The framework-free client (built on first use, task engine configured)."""
-        if self._gateway is None:
-            client = GatewayClient.from_fields(self)
-            poll = PollSettings(interval=self.poll_interval,
-                                max_interval=max(self.poll_interval, self.max_poll_interval),
-                                timeout=self.task_timeout)
-            client.configure_tasks(journal=self.task_journal, poll=poll,
-                                   dedup_window=self.dedup_window)
-            self._gateway = client
-        return self._gateway
+    def _build_client(self, client: GatewayClient) -> GatewayClient:
+        """The task engine configured: journal, polling, de-duplication."""
+        poll = PollSettings(interval=self.poll_interval,
+                            max_interval=max(self.poll_interval, self.max_poll_interval),
+                            timeout=self.task_timeout)
+        client.configure_tasks(journal=self.task_journal, poll=poll,
+                               dedup_window=self.dedup_window)
+        return client
 
     # ---- results as text + artifact
 
@@ -187,7 +166,10 @@ class _GatewayMediaTool(BaseTool):
     def _artifact(self, items: list[MediaItem], *, task_id: str | None, protocol: str,
                   paths: Sequence[Path | None], extra: dict[str, Any] | None = None
                   ) -> dict[str, Any]:
-        return {"items": items, "urls": [i.best_url for i in items if i.best_url],
+        # JSON values only: checkpointers store it (a MediaItem object would crash their
+        # serializer after the media was paid for); inline bytes kept as a data URI
+        records = [item.to_dict(include_data=True) for item in items]
+        return {"items": records, "urls": [i.best_url for i in items if i.best_url],
                 "paths": [str(p) for p in paths if p], "task_id": task_id, "model": self.model,
                 "protocol": protocol, **(extra or {})}
 
@@ -201,11 +183,30 @@ def _progress_data(snapshot: TaskSnapshot, tool: str) -> dict[str, Any]:
             "state": snapshot.state, "status": snapshot.status, "progress": snapshot.progress}
 
 
+def _stream_writer() -> Callable[[Any], None] | None:
+    """LangGraph's custom-stream writer of the current run, if there is one (LangGraph is
+    optional: without it, or outside a graph, there is no custom stream)."""
+    try:
+        from langgraph.config import get_stream_writer
+    except ImportError:
+        return None
+    try:
+        return get_stream_writer()
+    except (RuntimeError, KeyError):  # not inside a LangGraph run (or a plain LangChain one)
+        return None
+
+
 def _reporter(tool: str) -> Callable[[TaskSnapshot], None]:
-    """Progress as the custom event ``gateway_media_progress`` of the current run."""
+    """Progress to LangGraph's custom stream and as the custom event
+    ``gateway_media_progress`` of the current run."""
+    writer = _stream_writer()  # looked up in the tool's own context, before polling starts
+
     def report(snapshot: TaskSnapshot) -> None:
+        data = _progress_data(snapshot, tool)
+        if writer is not None:
+            writer({"type": PROGRESS_EVENT, **data})
         try:
-            dispatch_custom_event(PROGRESS_EVENT, _progress_data(snapshot, tool))
+            dispatch_custom_event(PROGRESS_EVENT, data)
         except RuntimeError:  # called outside a LangChain run: nobody to tell
             pass
 
@@ -214,9 +215,14 @@ def _reporter(tool: str) -> Callable[[TaskSnapshot], None]:
 
 def _areporter(tool: str) -> Callable[[TaskSnapshot], Any]:
     """Async twin of :func:`_reporter`."""
+    writer = _stream_writer()
+
     async def report(snapshot: TaskSnapshot) -> None:
+        data = _progress_data(snapshot, tool)
+        if writer is not None:
+            writer({"type": PROGRESS_EVENT, **data})
         try:
-            await adispatch_custom_event(PROGRESS_EVENT, _progress_data(snapshot, tool))
+            await adispatch_custom_event(PROGRESS_EVENT, data)
         except RuntimeError:
             pass
 
@@ -257,7 +263,12 @@ class GatewayImageTool(_GatewayMediaTool):
 
             message = tool.invoke({"name": "generate_image", "id": "1", "type": "tool_call",
                                    "args": {"prompt": "a red fox"}})
-            message.artifact["items"][0].mime_type  # 'image/png'
+            message.artifact["items"][0]["mime_type"]  # 'image/png' (JSON values only)
+
+            from gateway_core.media_items import MediaItem
+
+            MediaItem.from_dict(message.artifact["items"][0]).save("out/")  # the bytes
+
 
     Tool calling with an agent:
         .. code-block:: python
@@ -267,6 +278,18 @@ class GatewayImageTool(_GatewayMediaTool):
 
             agent = create_agent(ChatGateway(model="gpt-4o-mini"), [tool])
             agent.invoke({"messages": [("user", "Draw a red fox")]})
+
+    Agent with memory:
+        .. code-block:: python
+
+            from langgraph.checkpoint.memory import InMemorySaver
+
+            agent = create_agent(ChatGateway(model="gpt-4o-mini"), [tool],
+                                 checkpointer=InMemorySaver())
+            config = {"configurable": {"thread_id": "1"}}
+            agent.invoke({"messages": [("user", "Draw a red fox")]}, config)
+            agent.invoke({"messages": [("user", "Now a blue one")]}, config)
+            # the artifacts (links, task ids) are in the thread's checkpoints
     """
 
     name: str = "generate_image"
@@ -380,8 +403,9 @@ class GatewayVideoTool(_GatewayMediaTool):
     timeout never pays twice (``GatewayClient.resume_tasks()`` finishes it later); an identical
     request within ``dedup_window`` returns the same task. Polling backs off from
     ``poll_interval`` to ``max_poll_interval`` and gives up after ``task_timeout``; the async
-    path never blocks the event loop. Progress is dispatched as the custom event
-    ``gateway_media_progress`` (``{"task_id", "state", "status", "progress", …}``).
+    path never blocks the event loop. Progress (``{"type": "gateway_media_progress",
+    "task_id", "state", "status", "progress", …}``) goes to LangGraph's custom stream and is
+    dispatched as the custom event ``gateway_media_progress``.
 
     Setup:
         .. code-block:: bash
@@ -403,9 +427,20 @@ class GatewayVideoTool(_GatewayMediaTool):
             message = tool.invoke({"name": "generate_video", "id": "1", "type": "tool_call",
                                    "args": {"prompt": "waves at sunset", "seconds": 4}})
             message.content  # 'Video ready (task task_…, openai-videos, sora-2):\\n1. video: …'
-            message.artifact["task_id"], message.artifact["items"]
+            message.artifact["task_id"], message.artifact["urls"]
 
-    Progress events:
+    Progress in a LangGraph agent:
+        .. code-block:: python
+
+            from langchain.agents import create_agent
+            from langchain_gateway import ChatGateway
+
+            agent = create_agent(ChatGateway(model="gpt-4o-mini"), [tool])
+            for chunk in agent.stream({"messages": [("user", "A video of waves")]},
+                                      stream_mode="custom"):
+                print(chunk["task_id"], chunk["state"], chunk["progress"])
+
+    Progress events (callbacks):
         .. code-block:: python
 
             from langchain_core.callbacks import BaseCallbackHandler

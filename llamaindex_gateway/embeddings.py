@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from functools import partial
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, model_validator
-from typing_extensions import Self
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, model_validator
 
-from gateway_core.client import GatewayClient
-from gateway_core.config import config_from_fields
 from gateway_core.coordination import PerLoop
 from gateway_core.embeddings import (
     DEFAULT_BATCH_SIZE,
@@ -27,10 +24,12 @@ from gateway_core.embeddings import (
 )
 from gateway_core.profiles import resolve_profile
 
+from ._connection import GatewayConnection
+
 __all__ = ["GatewayEmbedding"]
 
 
-class GatewayEmbedding(BaseEmbedding):
+class GatewayEmbedding(GatewayConnection, BaseEmbedding):
     """LlamaIndex embedding model for OpenAI-compatible relay gateways (one-api, new-api, forks).
 
     Any model name works (no enum of OpenAI models). Sends raw strings (never token ids, no
@@ -79,9 +78,6 @@ class GatewayEmbedding(BaseEmbedding):
         ``error.partial`` (vectors received, ``None`` where missing) and ``error.failed_inputs``.
     """
 
-    base_url: str | None = Field(default=None, description="The gateway (or GATEWAY_BASE_URL).")
-    api_key: SecretStr | None = Field(default=None, exclude=True, repr=False,
-                                      description="The relay key (or GATEWAY_API_KEY).")
     dimensions: int | None = Field(default=None, ge=1,
                                    description="Output dimensions, when supported.")
     encoding_format: Literal["float", "base64"] | None = Field(
@@ -92,32 +88,26 @@ class GatewayEmbedding(BaseEmbedding):
         default="error", description="Refuse empty strings, or give them zero vectors.")
     show_progress: bool = Field(default=False, description="Show a tqdm progress bar.")
     timeout: float | None = Field(default=60.0, description="Read timeout per request (s).")
-    max_retries: int = Field(default=2, description="Retries of retryable failures.")
     extra_body: dict[str, Any] | None = Field(default=None,
                                               description="Fields merged into every request.")
     capabilities: dict[str, Any] | None = Field(default=None,
                                                 description="Capability profile overrides.")
-    default_headers: dict[str, str] | None = Field(default=None, description="Extra headers.")
-    proxy: str | None = Field(default=None, description="An http(s) or socks proxy URL.")
 
-    _gateway: GatewayClient | None = PrivateAttr(default=None)
+    _renames: ClassVar[dict[str, str]] = {"model": "model_name"}
     _dimension: int | None = PrivateAttr(default=None)
     _limits: PerLoop[asyncio.Semaphore] | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
     def _llamaindex_names(cls, data: Any) -> Any:
-        """Accept ``model`` / ``api_base``; default the batch size to the model's limit."""
+        """Default the batch size to the model's limit."""
         if not isinstance(data, dict):
             return data
         data = dict(data)
-        if "model" in data:
-            data.setdefault("model_name", data.pop("model"))
-        if "api_base" in data:
-            data.setdefault("base_url", data.pop("api_base"))
         if data.get("embed_batch_size") is None:
             data.pop("embed_batch_size", None)
-            profile = resolve_profile(data.get("model_name") or "", data.get("capabilities"))
+            profile = resolve_profile(data.get("model_name") or data.get("model") or "",
+                                      data.get("capabilities"))
             data["embed_batch_size"] = min(
                 DEFAULT_BATCH_SIZE, profile.embedding_batch_size or DEFAULT_BATCH_SIZE)
         return data
@@ -125,19 +115,6 @@ class GatewayEmbedding(BaseEmbedding):
     @classmethod
     def class_name(cls) -> str:
         return "GatewayEmbedding"
-
-    @model_validator(mode="after")
-    def _check_connection_settings(self) -> Self:
-        """A missing key or a bad base URL is reported now, not at the first call."""
-        config_from_fields(self)
-        return self
-
-    @property
-    def client(self) -> GatewayClient:
-        """The framework-free client (built on first use; equal settings share a transport)."""
-        if self._gateway is None:
-            self._gateway = GatewayClient.from_fields(self)
-        return self._gateway
 
     def _call(self, count: int) -> EmbedCall:
         # LlamaIndex has already cut the texts to embed_batch_size: one request per call.

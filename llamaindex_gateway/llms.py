@@ -8,9 +8,8 @@ rejection, the structured-output strategy, reasoning round-trip) lives in
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncGenerator, Generator, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -24,19 +23,17 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import model_validator
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import PydanticProgramMode
-from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr
-from typing_extensions import Self
+from pydantic import ConfigDict, Field
 
-from gateway_core.config import ENV_API_KEY, ENV_BASE_URL, config_from_fields
 from gateway_core.errors import GatewayError
 from gateway_core.profiles import ModelProfile, resolve_profile
 
 from . import _messages as convert
+from ._connection import GatewayConnection
 
 if TYPE_CHECKING:
     from llama_index.core.prompts import PromptTemplate
@@ -44,7 +41,6 @@ if TYPE_CHECKING:
 
     from gateway_core.chat.api import ChatCall
     from gateway_core.chat.structured import StructuredSpec
-    from gateway_core.client import GatewayClient
 
 __all__ = ["GatewayLLM"]
 
@@ -61,12 +57,7 @@ _PROGRAM_KWARGS = ("tool_choice", "tool_required", "allow_parallel_tool_calls",
                    "structured_output_method")
 
 
-def _env_secret() -> SecretStr | None:
-    value = os.environ.get(ENV_API_KEY)
-    return SecretStr(value) if value else None
-
-
-class GatewayLLM(FunctionCallingLLM):
+class GatewayLLM(GatewayConnection, FunctionCallingLLM):
     r"""LlamaIndex LLM for OpenAI-compatible relay gateways (one-api, new-api and their forks).
 
     A true ``FunctionCallingLLM`` (agents, ``predict_and_call``, structured programs) talking to
@@ -114,6 +105,15 @@ class GatewayLLM(FunctionCallingLLM):
         capabilities: dict | None
             Overrides of the model's capability profile (``context_window``,
             ``json_schema``, ``reasoning_roundtrip``, …; see ``gateway_core.profiles``).
+        verify: bool | str | None
+            TLS verification: ``False``, or the path of a CA bundle.
+        allow_insecure_http: bool | None
+            Allow plain ``http://`` to a self-hosted gateway on a trusted network.
+
+        ``openai_api_base`` / ``openai_api_key`` (from ``OpenAILike``) work too. An argument
+        that is not a setting moves into ``additional_kwargs`` with a warning (and is sent);
+        one that looks like a misspelled setting is refused. ``metadata.num_output`` is
+        ``max_tokens``, else -1 (LlamaIndex's convention), so prompt budgets keep the window.
 
     Instantiate:
         .. code-block:: python
@@ -209,15 +209,6 @@ class GatewayLLM(FunctionCallingLLM):
     """
 
     model: str = Field(description="Model id as the gateway names it.")
-    api_base: str | None = Field(
-        default_factory=lambda: os.environ.get(ENV_BASE_URL) or None,
-        validation_alias=AliasChoices("api_base", "base_url"),
-        description="The gateway's base URL (with or without /v1); GATEWAY_BASE_URL if unset.",
-    )
-    api_key: SecretStr | None = Field(
-        default_factory=_env_secret, exclude=True, repr=False,
-        description="The relay key; GATEWAY_API_KEY if unset. Never serialised.",
-    )
     temperature: float | None = Field(default=None, description="Sampling temperature.")
     max_tokens: int | None = Field(default=None, gt=0, description="Maximum output tokens.")
     reasoning_effort: str | None = Field(
@@ -233,9 +224,6 @@ class GatewayLLM(FunctionCallingLLM):
     timeout: float = Field(default=120.0, gt=0, description="Read timeout of a plain call (s).")
     stream_idle_timeout: float | None = Field(
         default=None, gt=0, description="Longest silence tolerated inside a stream (s)."
-    )
-    max_retries: int = Field(
-        default=2, ge=0, description="Retries of retryable failures, done by the transport."
     )
     stream_usage: bool = Field(
         default=True, description="Ask for usage at the end of streams (include_usage)."
@@ -261,26 +249,16 @@ class GatewayLLM(FunctionCallingLLM):
     strict: bool | None = Field(
         default=None, description="Strict schemas for tools and structured output."
     )
-    default_headers: dict[str, str] | None = Field(
-        default=None, description="Extra headers for every request (never the key)."
-    )
-    proxy: str | None = Field(default=None, description="An http(s) or socks proxy URL.")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True,
                               arbitrary_types_allowed=True)
-
-    _client: GatewayClient | None = PrivateAttr(default=None)
+    _passthrough: ClassVar[str] = "additional_kwargs"
 
     # ------------------------------------------------------------------ LlamaIndex plumbing
 
     @classmethod
     def class_name(cls) -> str:
         return "GatewayLLM"
-
-    @property
-    def base_url(self) -> str | None:
-        """Same as ``api_base``."""
-        return self.api_base
 
     def gateway_profile(self, model: str | None = None) -> ModelProfile:
         """The capability profile used for ``model`` (default: this instance's)."""
@@ -292,30 +270,16 @@ class GatewayLLM(FunctionCallingLLM):
         function_calling = self.is_function_calling_model
         return LLMMetadata(
             context_window=self.context_window or profile.context_window,
-            num_output=self.max_tokens or profile.max_output_tokens,
+            # LlamaIndex's convention (OpenAI, OpenAILike): the configured max_tokens, else -1
+            # ("not limited"; PromptHelper then reserves its default 256). The model's maximum
+            # would make PromptHelper give up to half the window to an answer nobody asked for.
+            num_output=self.max_tokens or -1,
             is_chat_model=True,
             is_function_calling_model=(profile.tool_calling if function_calling is None
                                        else function_calling),
             model_name=self.model,
             system_role=MessageRole.SYSTEM,
         )
-
-    @model_validator(mode="after")
-    def _check_connection_settings(self) -> Self:
-        """A missing key or a bad base URL is reported now, not at the first call."""
-        config_from_fields(self)
-        return self
-
-    @property
-    def client(self) -> GatewayClient:
-        """The framework-free client (built on first use; equal settings share a transport)."""
-        client = self._client
-        if client is None:
-            from gateway_core.client import GatewayClient  # httpx loads on first use
-
-            client = GatewayClient.from_fields(self)
-            self._client = client
-        return client
 
     def _call(self, kwargs: dict[str, Any]) -> ChatCall:
         """The core call for these per-call keyword arguments (they override the instance)."""

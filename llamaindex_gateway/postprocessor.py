@@ -7,27 +7,26 @@ instrumentation events and callbacks.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, model_validator
+from llama_index.core.bridge.pydantic import Field
 from llama_index.core.callbacks import CBEventType, EventPayload
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.events.rerank import ReRankEndEvent, ReRankStartEvent
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
-from typing_extensions import Self
 
-from gateway_core.client import GatewayClient
-from gateway_core.config import config_from_fields
 from gateway_core.rerank import RERANK_PATH, RerankCall, RerankResult, arerank, make_rerank_call
 from gateway_core.rerank import rerank as core_rerank
+
+from ._connection import GatewayConnection
 
 __all__ = ["GatewayRerank"]
 
 dispatcher = get_dispatcher(__name__)
 
 
-class GatewayRerank(BaseNodePostprocessor):
+class GatewayRerank(GatewayConnection, BaseNodePostprocessor):
     """Reranking node postprocessor for relay gateways that serve ``/v1/rerank`` (new-api).
 
     Sends the Jina rerank shape, maps results back by ``index`` and re-sorts them by score
@@ -79,9 +78,6 @@ class GatewayRerank(BaseNodePostprocessor):
 
     model: str = Field(description="Reranker model as the gateway names it.")
     top_n: int | None = Field(default=3, ge=1, description="Nodes kept (None: all, ranked).")
-    base_url: str | None = Field(default=None, description="The gateway (or GATEWAY_BASE_URL).")
-    api_key: SecretStr | None = Field(default=None, exclude=True, repr=False,
-                                      description="The relay key (or GATEWAY_API_KEY).")
     max_documents_per_request: int | None = Field(
         default=None, ge=1, description="Nodes per request (None: 100 or the model profile's).")
     max_concurrency: int = Field(default=4, gt=0, description="Split requests in flight (async).")
@@ -92,44 +88,16 @@ class GatewayRerank(BaseNodePostprocessor):
         default=False,
         description="Copy each node with its retrieval score in metadata['retrieval_score'].")
     timeout: float | None = Field(default=60.0, description="Read timeout per request (s).")
-    max_retries: int = Field(default=2, description="Retries of retryable failures.")
     extra_body: dict[str, Any] | None = Field(default=None,
                                               description="Fields merged into every request.")
     capabilities: dict[str, Any] | None = Field(default=None,
                                                 description="Capability profile overrides.")
-    default_headers: dict[str, str] | None = Field(default=None, description="Extra headers.")
-    proxy: str | None = Field(default=None, description="An http(s) or socks proxy URL.")
 
-    _gateway: GatewayClient | None = PrivateAttr(default=None)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _llamaindex_names(cls, data: Any) -> Any:
-        """Accept ``model_name`` and ``api_base`` as other LlamaIndex classes spell them."""
-        if isinstance(data, dict):
-            data = dict(data)
-            if "model_name" in data:
-                data.setdefault("model", data.pop("model_name"))
-            if "api_base" in data:
-                data.setdefault("base_url", data.pop("api_base"))
-        return data
+    _renames: ClassVar[dict[str, str]] = {"model_name": "model"}
 
     @classmethod
     def class_name(cls) -> str:
         return "GatewayRerank"
-
-    @model_validator(mode="after")
-    def _check_connection_settings(self) -> Self:
-        """A missing key or a bad base URL is reported now, not at the first call."""
-        config_from_fields(self)
-        return self
-
-    @property
-    def client(self) -> GatewayClient:
-        """The framework-free client (built on first use; equal settings share a transport)."""
-        if self._gateway is None:
-            self._gateway = GatewayClient.from_fields(self)
-        return self._gateway
 
     def _call(self) -> RerankCall:
         return make_rerank_call(

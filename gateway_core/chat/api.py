@@ -169,6 +169,8 @@ class _Plan:
             refused = set(call.learned.methods(gateway, call.model))
             if "response_format" in call.learned.params(gateway, call.model):
                 refused |= {"json_schema", "json_mode"}
+            if spec.answer_in_text:  # the caller reads text and keeps its own tools
+                refused.add("function_calling")
             self.methods = list(candidate_methods(call.profile, spec.method, refused))
 
     @property

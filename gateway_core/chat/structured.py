@@ -54,7 +54,10 @@ class StructuredSpec:
     """What to ask for: a JSON schema (object), its name, the requested method and strictness.
 
     ``method`` None lets the profile choose; ``strict`` None lets the profile and the schema
-    decide (json_schema) or sends nothing (function_calling).
+    decide (json_schema) or sends nothing (function_calling). ``answer_in_text``: the caller
+    reads the answer's text (an OpenAI ``response_format`` it was given, e.g. LangChain's
+    ``ProviderStrategy``), so ``function_calling`` is never used and the caller's own tools
+    stay offered alongside the schema.
     """
 
     schema: Mapping[str, Any] | None
@@ -63,6 +66,7 @@ class StructuredSpec:
     method: str | None = None
     strict: bool | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    answer_in_text: bool = False
 
     def __post_init__(self) -> None:
         if self.method is not None and self.method not in METHODS:
@@ -98,7 +102,24 @@ class StructuredSpec:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly form (for tracing and for binding as a call parameter)."""
         return {"schema": self.schema, "name": self.name, "description": self.description,
-                "method": self.method, "strict": self.strict}
+                "method": self.method, "strict": self.strict,
+                "answer_in_text": self.answer_in_text}
+
+    @classmethod
+    def from_response_format(cls, response_format: Any) -> StructuredSpec | None:
+        """The spec of an OpenAI ``{"type": "json_schema", "json_schema": {...}}`` response
+        format (None for any other value): answered in text, method chosen per model."""
+        if not isinstance(response_format, Mapping) or response_format.get(
+                "type") != "json_schema":
+            return None
+        json_schema = response_format.get("json_schema")
+        if not isinstance(json_schema, Mapping) or not isinstance(
+                json_schema.get("schema"), Mapping):
+            return None
+        name = _NAME.sub("_", str(json_schema.get("name") or "output"))[:64] or "output"
+        return cls(schema=json_schema["schema"], name=name,
+                   description=json_schema.get("description"), strict=json_schema.get("strict"),
+                   answer_in_text=True)
 
     @classmethod
     def coerce(cls, value: Any) -> StructuredSpec:
@@ -107,7 +128,8 @@ class StructuredSpec:
         if isinstance(value, Mapping):
             return cls(schema=value.get("schema"), name=value.get("name") or "output",
                        description=value.get("description"), method=value.get("method"),
-                       strict=value.get("strict"))
+                       strict=value.get("strict"),
+                       answer_in_text=bool(value.get("answer_in_text")))
         raise InvalidRequestError(f"Not a structured-output spec: {value!r}")
 
 
@@ -184,7 +206,10 @@ def apply_method(
     """The parameters and messages that ask for ``spec`` by ``method``."""
     out = dict(params)
     for name in ("response_format", "tool_choice", "parallel_tool_calls"):
-        out.pop(name, None)
+        if not spec.answer_in_text or name == "response_format":
+            out.pop(name, None)
+    if not spec.answer_in_text:
+        out.pop("tools", None)  # only the schema is asked for (answer_in_text keeps them)
     msgs = [dict(m) for m in messages]
     if method == "json_schema":
         schema = dict(spec.schema or {})
@@ -200,7 +225,6 @@ def apply_method(
         elif spec.strict is False:
             json_schema["strict"] = False
         out["response_format"] = {"type": "json_schema", "json_schema": json_schema}
-        out.pop("tools", None)
     elif method == "function_calling":
         function: dict[str, Any] = {"name": spec.name, "parameters": dict(spec.schema or {})}
         if spec.description:
@@ -217,10 +241,8 @@ def apply_method(
             out["parallel_tool_calls"] = False
     elif method == "json_mode":
         out["response_format"] = {"type": "json_object"}
-        out.pop("tools", None)
         msgs = _with_instruction(msgs, schema_instruction(spec))
     elif method == "prompt":
-        out.pop("tools", None)
         msgs = _with_instruction(msgs, schema_instruction(spec))
     else:
         raise InvalidRequestError(f"Unknown structured-output method {method!r}.")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from llama_index.core.base.llms.types import ImageBlock
+from llama_index.core.base.llms.types import ImageBlock, TextBlock
 
 from gateway_core.errors import TaskError
 from llamaindex_gateway import GatewayMediaToolSpec
@@ -65,10 +65,17 @@ async def test_video_async_with_progress_events(gateway: Any, progress_events: A
 def test_edit_and_image_blocks(gateway: Any) -> None:
     spec = spec_for(gateway, image_model="dall-e-3", edit_model="seedream-3.0",
                     image_blocks=True)
-    image = spec.generate_image("a bowl", size="1024x1024")
-    assert isinstance(image[1], ImageBlock)
-    edited = spec.edit_image("make it blue", [image[1].url])
-    assert "Edited 1 image with seedream-3.0" in edited[0].text
+    generate, edit, _ = spec.to_tool_list()
+    output = generate.call(prompt="a bowl", size="1024x1024")
+    assert isinstance(output.blocks[1], ImageBlock)  # for a vision model ...
+    assert isinstance(output.raw_output, MediaToolResult)  # ... and the result for the program
+    assert output.raw_output.urls == [str(output.blocks[1].url)]
+    edited = edit.call(prompt="make it blue", image_urls=output.raw_output.urls)
+    assert "Edited 1 image with seedream-3.0" in edited.blocks[0].text
+    assert edited.raw_output.items[0].kind == "image"
+    direct = spec.generate_image("a cup")  # a direct call returns the result itself
+    assert isinstance(direct, MediaToolResult)
+    assert [type(b) for b in direct.blocks(images=True)] == [TextBlock, ImageBlock]
 
 
 def test_failure_is_raised_with_task_and_reason(gateway: Any) -> None:

@@ -65,24 +65,6 @@ def _local_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _loadable_chat_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let ``langchain_core.load`` revive ChatGateway in ``test_serdes``.
-
-    langchain-core only revives classes on its own allowlist (its serialization mapping), even
-    with ``allowed_objects="all"``; third-party classes are meant to be allowed explicitly, as
-    users do with ``load(data, allowed_objects=[ChatGateway], ...)``. The suite cannot pass that
-    argument, so the test session adds ChatGateway to the allowlist instead.
-    """
-    import importlib
-
-    load_module = importlib.import_module("langchain_core.load.load")
-
-    path = ("langchain_gateway", "chat_models", "ChatGateway")
-    monkeypatch.setitem(load_module.ALL_SERIALIZABLE_MAPPINGS, path, path)
-    monkeypatch.setattr(load_module, "_default_class_paths_cache", {})
-
-
-@pytest.fixture(autouse=True)
 def _standard_target(request: pytest.FixtureRequest) -> None:
     """Give test classes marked ``uses_gateway`` the gateway (before their ``model`` fixture).
 

@@ -88,8 +88,10 @@ def test_per_call_model_override_and_ls_params() -> None:
     mock.llm.invoke("hi", model="deepseek-chat", temperature=0)
     assert mock.bodies[0]["model"] == "deepseek-chat"
     params = mock.llm._get_ls_params(model="other", stop=["x"])
-    assert params == {"ls_provider": "gateway", "ls_model_name": "other",
-                      "ls_model_type": "chat", "ls_stop": ["x"]}
+    host = mock.llm.base_url.split("://", 1)[1].split("/", 1)[0]
+    assert params == {"ls_provider": "gateway", "ls_model_name": "other",  # unknown maker
+                      "ls_model_type": "chat", "ls_stop": ["x"], "ls_gateway": host}
+    assert mock.llm._get_ls_params(model="deepseek-chat")["ls_provider"] == "deepseek"
 
 
 def test_stream_yields_deltas_then_one_usage_chunk() -> None:
@@ -352,3 +354,26 @@ def test_token_estimates_need_no_tokenizer() -> None:
         {"name": "add", "args": {"a": 1}, "id": "c1"}]), ToolMessage("2", tool_call_id="c1")]
     with_tools = llm.get_num_tokens_from_messages(messages, tools=[add])
     assert with_tools > llm.get_num_tokens_from_messages(messages) > 12
+
+
+def test_profile_carries_every_key_langchain_core_defines_that_we_know() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # langchain-core warns about keys it does not know
+        reasoner = ChatGateway(model="gpt-5", base_url="https://gw.example.com", api_key="sk-p")
+        profile = reasoner.profile
+        video = ChatGateway(model="sora-2", base_url="https://gw.example.com",
+                            api_key="sk-p").profile
+    assert profile is not None
+    assert video is not None
+    assert profile["reasoning_effort_levels"] == ["minimal", "low", "medium", "high"]
+    assert profile["image_tool_message"] is True
+    assert profile["tool_call_streaming"] is True
+    assert profile["image_outputs"] is False
+    assert video["video_outputs"] is True
+    deepseek = ChatGateway(model="deepseek-chat", base_url="https://gw.example.com",
+                           api_key="sk-p").profile
+    assert deepseek is not None
+    assert "reasoning_effort_levels" not in deepseek  # absent when not configurable
+    assert deepseek["structured_output"] is False

@@ -170,15 +170,16 @@ def test_unknown_constructor_arguments_are_refused() -> None:
                    context_windw=1000)
 
 
-@pytest.mark.parametrize(("model", "window", "output", "tools"), [
-    ("gpt-4o-mini", 128_000, 16_384, True),
-    ("deepseek-reasoner", 128_000, 65_536, True),
-    ("deepseek-r1", 128_000, 32_768, False),
-    ("my-private-finetune-v7", 128_000, 8_192, True),  # unknown: the core's defaults
+@pytest.mark.parametrize(("model", "window", "tools"), [
+    ("gpt-4o-mini", 128_000, True),
+    ("deepseek-reasoner", 128_000, True),
+    ("deepseek-r1", 128_000, False),
+    ("my-private-finetune-v7", 128_000, True),  # unknown: the core's defaults
 ])
-def test_metadata_from_the_profile(model: str, window: int, output: int, tools: bool) -> None:
+def test_metadata_from_the_profile(model: str, window: int, tools: bool) -> None:
     metadata = GatewayLLM(model=model, api_base="https://gw.example.com", api_key=KEY).metadata
-    assert (metadata.context_window, metadata.num_output) == (window, output)
+    # num_output: max_tokens if set, else -1 as LlamaIndex's OpenAI / OpenAILike report
+    assert (metadata.context_window, metadata.num_output) == (window, -1)
     assert metadata.is_function_calling_model is tools
     assert metadata.is_chat_model is True
     assert metadata.model_name == model
@@ -573,3 +574,16 @@ async def test_async_structured_predict_both_paths() -> None:
     outputs = [item async for item in stream]
     assert outputs[-1] == City(name="Graz", country="Austria")
     assert len(outputs) >= 2
+
+
+@pytest.mark.parametrize(("max_tokens", "reserved"), [(None, 256), (2_000, 2_000)])
+def test_prompt_helper_keeps_the_context_window(max_tokens: int | None, reserved: int) -> None:
+    """glm-4.5 (128k window, 96k maximum output): PromptHelper reserves LlamaIndex's default
+    256 tokens for the answer, or the configured max_tokens, not the model's maximum."""
+    from llama_index.core.indices.prompt_helper import PromptHelper
+
+    llm = GatewayLLM(model="glm-4.5", api_base="https://gw.example.com", api_key=KEY,
+                     max_tokens=max_tokens)
+    helper = PromptHelper.from_llm_metadata(llm.metadata)
+    assert helper._get_available_context_size(num_prompt_tokens=1_000) == (
+        128_000 - 1_000 - reserved)

@@ -144,7 +144,7 @@ async def test_contextual_rerank_retriever_async() -> None:
 
 
 @pytest.mark.parametrize("bad", [{"top_n": 0}, {"max_documents_per_request": 0},
-                                 {"max_concurrency": 0}, {"unknown_option": 1}])
+                                 {"max_concurrency": 0}, {"top_nn": 1}])
 def test_bad_settings_fail_at_construction(bad: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         GatewayRerank(model="bge-reranker-v2-m3", **SETTINGS, **bad)
