@@ -7,12 +7,24 @@ import asyncio
 import socket
 import sys
 
-from .app import create_app
-from .server import build_server
-from .state import DEFAULT_KEY
+try:
+    from .app import create_app
+    from .server import build_server
+    from .state import DEFAULT_KEY
+
+    _missing: str | None = None
+except ModuleNotFoundError as error:  # the emulator extra (starlette, uvicorn) is absent
+    _missing = (error.name or "").split(".")[0]
+    if _missing not in ("starlette", "uvicorn"):
+        raise
+    DEFAULT_KEY = "sk-emulator-local"
 
 
 def main(argv: list[str] | None = None) -> int:
+    if _missing:
+        print(f"The emulator needs {_missing}, which is not installed: "
+              'pip install "ai-gateway-kit[emulator]"', file=sys.stderr)
+        return 2
     parser = argparse.ArgumentParser(prog="python -m gateway_emulator",
                                      description="A local one-api/new-api style relay gateway.")
     parser.add_argument("--host", default="127.0.0.1",

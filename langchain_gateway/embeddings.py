@@ -17,6 +17,7 @@ from typing_extensions import Self
 from gateway_core.client import GatewayClient
 from gateway_core.config import config_from_fields
 from gateway_core.embeddings import EmbedCall, EmbeddingResult, aembed, embed, make_embed_call
+from gateway_core.extras import import_optional
 
 __all__ = ["GatewayEmbeddings"]
 
@@ -183,8 +184,7 @@ class GatewayEmbeddings(BaseModel, Embeddings):
     def _progress(self, total: int) -> tuple[Callable[[int], None] | None, Any]:
         if not self.show_progress or total == 0:
             return None, None
-        from tqdm.auto import tqdm  # type: ignore[import-untyped]
-
+        tqdm = import_optional("tqdm.auto", "show_progress=True").tqdm
         bar = tqdm(total=total, desc="Embedding", unit="text")
         return bar.update, bar
 
