@@ -18,6 +18,7 @@ result URL on a CDN never leaks it.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import logging
 import random
@@ -740,6 +741,16 @@ _KEEP_RECENT = 64
 _REGISTRY: weakref.WeakValueDictionary[GatewayConfig, Transport] = weakref.WeakValueDictionary()
 _RECENT: OrderedDict[GatewayConfig, Transport] = OrderedDict()
 _REGISTRY_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    """Close the pooled sync connections when the interpreter exits, so a script or CLI command
+    ends without ``ResourceWarning: unclosed <socket…>``."""
+    with _REGISTRY_LOCK:
+        transports = {id(t): t for t in [*_REGISTRY.values(), *_RECENT.values()]}
+    for transport in transports.values():
+        transport.close()
 
 
 def get_transport(config: GatewayConfig) -> Transport:
