@@ -1,8 +1,9 @@
-"""Shared set-up for the examples: a real gateway from the environment, else the bundled emulator.
+"""Shared set-up for the examples: the bundled emulator, or a real gateway when asked for.
 
-With ``GATEWAY_BASE_URL`` and ``GATEWAY_API_KEY`` set, examples talk to that gateway (models from
-``GATEWAY_CHAT_MODEL`` and friends). Without them, they start the local emulator on a free
-loopback port, so ``make demo`` needs no key and no network.
+Examples start the local emulator on a free loopback port (no key, no network, nothing billed),
+even when ``GATEWAY_BASE_URL`` / ``GATEWAY_API_KEY`` are exported for other tools. A real gateway
+is an explicit choice: ``--live`` on the command line or ``GATEWAY_EXAMPLES_LIVE=1`` (what
+``make demo-live`` sets); models then come from ``GATEWAY_CHAT_MODEL`` and friends.
 """
 
 from __future__ import annotations
@@ -36,19 +37,30 @@ class Target:
         return {"base_url": self.base_url, "api_key": self.api_key}
 
 
+ENV_LIVE = "GATEWAY_EXAMPLES_LIVE"
+
+
+def live_requested() -> bool:
+    """Only an explicit ``--live`` or ``GATEWAY_EXAMPLES_LIVE=1`` selects the real gateway."""
+    return "--live" in sys.argv[1:] or os.environ.get(ENV_LIVE) == "1"
+
+
 @contextmanager
 def gateway() -> Iterator[Target]:
-    """Yield the target gateway; start (and finally stop) the emulator when none is configured."""
+    """The emulator (started, finally stopped), or the real gateway when live is asked for."""
     base_url = os.environ.get("GATEWAY_BASE_URL")
     api_key = os.environ.get("GATEWAY_API_KEY")
-    if base_url and api_key:
-        print(f"Using the gateway at {base_url}")
+    if live_requested():
+        if not (base_url and api_key):
+            sys.exit("--live needs GATEWAY_BASE_URL and GATEWAY_API_KEY: the gateway to use.")
+        print(f"Using the live gateway at {base_url} (requests are billed to your key)")
         yield Target(base_url=base_url, api_key=api_key, live=True)
         return
     from gateway_emulator.testing import EmulatorProcess
 
+    ignored = " (GATEWAY_BASE_URL is ignored here: add --live to use it)" if base_url else ""
     with EmulatorProcess(extra_args=["--time-scale", "0.05"]) as emulator:
-        print(f"No GATEWAY_BASE_URL set: using the bundled emulator at {emulator.base_url}")
+        print(f"Not billed: using the bundled emulator at {emulator.base_url}{ignored}")
         yield Target(base_url=emulator.base_url, api_key=emulator.api_key, live=False)
 
 

@@ -1,9 +1,9 @@
 """An agent that makes an image and a short video: LangChain ``create_agent`` with
 ``ChatGateway`` and the gateway media tools, printing task progress and the resulting links.
 
-Run: python examples/agent_media_langchain.py  (a live gateway from GATEWAY_BASE_URL /
-GATEWAY_API_KEY, otherwise the bundled emulator, whose chat model calls the tools with arguments
-taken from their schemas and the request text).
+Run: python examples/agent_media_langchain.py (against the bundled emulator; with --live,
+against the gateway in GATEWAY_BASE_URL / GATEWAY_API_KEY, which bills you). The emulator's chat
+model calls the tools with arguments taken from their schemas and the request text.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 ``GatewayLLM`` and ``GatewayMediaToolSpec`` tools, printing task progress (instrumentation
 events) and the resulting links.
 
-Run: python examples/agent_media_llamaindex.py  (a live gateway from GATEWAY_BASE_URL /
-GATEWAY_API_KEY, otherwise the bundled emulator).
+Run: python examples/agent_media_llamaindex.py (against the bundled emulator; with --live,
+against the gateway in GATEWAY_BASE_URL / GATEWAY_API_KEY, which bills you).
 """
 
 from __future__ import annotations

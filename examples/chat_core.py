@@ -1,7 +1,7 @@
 """Chat through the framework-free GatewayClient: a call, a stream, then reasoning.
 
-Run: python examples/chat_core.py  (a live gateway from GATEWAY_BASE_URL / GATEWAY_API_KEY,
-otherwise the bundled emulator).
+Run: python examples/chat_core.py (against the bundled emulator; with --live, against the
+gateway in GATEWAY_BASE_URL / GATEWAY_API_KEY, which bills you).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """ChatGateway in LangChain: invoke, stream, tool calling, structured output, an agent.
 
-Run: python examples/chat_langchain.py  (a live gateway from GATEWAY_BASE_URL / GATEWAY_API_KEY,
-otherwise the bundled emulator).
+Run: python examples/chat_langchain.py (against the bundled emulator; with --live, against the
+gateway in GATEWAY_BASE_URL / GATEWAY_API_KEY, which bills you).
 """
 
 from __future__ import annotations

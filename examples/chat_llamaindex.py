@@ -1,8 +1,8 @@
 """GatewayLLM in LlamaIndex: chat, streaming, a FunctionAgent with a tool, structured output,
 reasoning as ThinkingBlocks.
 
-Run: python examples/chat_llamaindex.py  (a live gateway from GATEWAY_BASE_URL / GATEWAY_API_KEY,
-otherwise the bundled emulator).
+Run: python examples/chat_llamaindex.py (against the bundled emulator; with --live, against the
+gateway in GATEWAY_BASE_URL / GATEWAY_API_KEY, which bills you).
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@ ContextualCompressionRetriever with GatewayRerank -> an LCEL chain with ChatGate
 with its sources. (``langchain_gateway.retrievers.ContextualRerankRetriever`` does the same
 without the langchain-classic package.)
 
-Run: python examples/rag_langchain.py  (a live gateway from GATEWAY_BASE_URL / GATEWAY_API_KEY,
-otherwise the bundled emulator, whose chat model only echoes the prompt).
+Run: python examples/rag_langchain.py (against the bundled emulator; with --live, against the
+gateway in GATEWAY_BASE_URL / GATEWAY_API_KEY, which bills you). The emulator's chat model only
+echoes the prompt.
 """
 
 from __future__ import annotations

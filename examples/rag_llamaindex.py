@@ -1,8 +1,9 @@
 """RAG in LlamaIndex: VectorStoreIndex with GatewayEmbedding, a query engine with the GatewayRerank
 postprocessor and GatewayLLM, sync and async.
 
-Run: python examples/rag_llamaindex.py  (a live gateway from GATEWAY_BASE_URL / GATEWAY_API_KEY,
-otherwise the bundled emulator, whose chat model only echoes the prompt).
+Run: python examples/rag_llamaindex.py (against the bundled emulator; with --live, against the
+gateway in GATEWAY_BASE_URL / GATEWAY_API_KEY, which bills you). The emulator's chat model only
+echoes the prompt.
 """
 
 from __future__ import annotations

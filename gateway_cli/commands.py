@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 
 from gateway_core.client import GatewayClient
 from gateway_core.profiles import ModelProfile
 
-from .output import print_json, print_table
+from .output import print_json, print_table, write_stream_text
 
 __all__ = ["KINDS", "balance", "chat", "models"]
 
@@ -84,14 +83,13 @@ def chat(client: GatewayClient, args: argparse.Namespace) -> int:
     for delta in stream:
         if delta.reasoning and args.show_reasoning:
             if not in_reasoning:
-                sys.stdout.write("[reasoning]\n")
+                write_stream_text("[reasoning]\n")
                 in_reasoning = True
-            sys.stdout.write(delta.reasoning)
+            write_stream_text(delta.reasoning)
         if delta.text:
             if in_reasoning:
-                sys.stdout.write("\n[answer]\n")
+                write_stream_text("\n[answer]\n")
                 in_reasoning = False
-            sys.stdout.write(delta.text)
-        sys.stdout.flush()
-    sys.stdout.write("\n")
+            write_stream_text(delta.text)
+    write_stream_text("\n")
     return 0

@@ -30,7 +30,7 @@ IMAGE_PROTOCOLS = ("images", "auto", "midjourney", "chat")
 def add_media_commands(sub: Any) -> None:
     """Register ``image``, ``video`` and ``tasks`` on the sub-parser collection."""
     image = sub.add_parser("image", help="generate an image")
-    image.add_argument("prompt")
+    image.add_argument("prompt", help="what to draw")
     image.add_argument("--model", default="gpt-image-1", help="image model (default: %(default)s)")
     image.add_argument("--size", help="e.g. 1024x1024")
     image.add_argument("--n", type=int, help="number of images")
@@ -40,7 +40,7 @@ def add_media_commands(sub: Any) -> None:
     image.set_defaults(handler=image_command)
 
     video = sub.add_parser("video", help="generate a video (an async task, journaled)")
-    video.add_argument("prompt")
+    video.add_argument("prompt", help="what to film")
     video.add_argument("--model", default="sora-2", help="video model (default: %(default)s)")
     video.add_argument("--protocol", choices=VIDEO_PROTOCOLS, default="auto",
                        help="the gateway's task format (default: from the model list)")
@@ -56,10 +56,14 @@ def add_media_commands(sub: Any) -> None:
     video.set_defaults(handler=video_command)
 
     tasks = sub.add_parser("tasks", help="list or resume journaled tasks")
-    tasks.add_argument("action", choices=("list", "resume"))
+    tasks.add_argument("action", choices=("list", "resume"),
+                       help="list: show the journal (no gateway needed); resume: finish "
+                       "unfinished tasks on the gateway")
     tasks.add_argument("task_id", nargs="?", help="resume only this task")
     tasks.add_argument("--state", action="append",
                        help="list only tasks in this state (repeatable)")
+    tasks.add_argument("--all", action="store_true",
+                       help="list: every gateway's tasks, not only the configured one's")
     tasks.add_argument("--wait", type=float, default=900.0, help="seconds to wait per task")
     _add_output_options(tasks)
     _add_journal_option(tasks)
@@ -225,8 +229,6 @@ def _configure_journal(client: GatewayClient, args: argparse.Namespace) -> None:
 
 def tasks_command(client: GatewayClient, args: argparse.Namespace) -> int:
     _configure_journal(client, args)
-    if args.action == "list":
-        return _list_tasks(client, args)
     if args.task_id:
         record = next((r for r in client.list_tasks(limit=10_000)
                        if r.task_id == args.task_id), None)
@@ -258,19 +260,3 @@ def tasks_command(client: GatewayClient, args: argparse.Namespace) -> int:
     else:
         print("No unfinished tasks in the journal.")
     return 1 if failures else 0
-
-
-def _list_tasks(client: GatewayClient, args: argparse.Namespace) -> int:
-    records = client.list_tasks(states=args.state)
-    if args.json:
-        print_json([{"task_id": r.task_id, "protocol": r.protocol, "kind": r.kind,
-                     "model": r.model, "state": r.state, "status": r.status,
-                     "progress": r.progress, "reason": r.reason} for r in records])
-        return 0
-    rows = [(r.task_id or "-", r.protocol, r.model or "-", r.state,
-             "" if r.progress is None else f"{r.progress}%", r.reason or "") for r in records]
-    if rows:
-        print_table(("TASK", "PROTOCOL", "MODEL", "STATE", "PROGRESS", "REASON"), rows)
-    else:
-        print("No tasks in the journal for this gateway.")
-    return 0

@@ -7,7 +7,23 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-__all__ = ["print_json", "print_table"]
+__all__ = ["print_json", "print_table", "stdout_mid_line", "write_stream_text"]
+
+_mid_line = False
+
+
+def write_stream_text(text: str) -> None:
+    """Write streamed text to stdout, remembering whether the line is still open."""
+    global _mid_line
+    if text:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        _mid_line = not text.endswith("\n")
+
+
+def stdout_mid_line() -> bool:
+    """True while streamed text left stdout in the middle of a line."""
+    return _mid_line
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]],

@@ -18,12 +18,15 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
 
-__all__ = ["ENV_API_KEY", "ENV_BASE_URL", "GatewayConfig", "Secret", "config_from_fields",
-           "is_loopback_host"]
+__all__ = ["ENV_ALLOW_INSECURE_HTTP", "ENV_API_KEY", "ENV_BASE_URL", "GatewayConfig", "Secret",
+           "config_from_fields", "is_loopback_host"]
 
 ENV_BASE_URL = "GATEWAY_BASE_URL"
 ENV_API_KEY = "GATEWAY_API_KEY"
 ENV_RATE_LIMIT = "GATEWAY_RATE_LIMIT"
+# "1" / "true" / "yes": allow plain http:// to a non-loopback gateway (a self-hosted one-api /
+# new-api on a trusted LAN or a docker network), for every entry point at once.
+ENV_ALLOW_INSECURE_HTTP = "GATEWAY_ALLOW_INSECURE_HTTP"
 
 # Endpoint paths people paste by mistake as the base URL (requests would then 404).
 _ENDPOINT_SUFFIXES = (
@@ -115,9 +118,21 @@ def _normalise_base_url(raw: str, allow_insecure_http: bool) -> str:
     if parts.scheme == "http" and not allow_insecure_http and not is_loopback_host(parts.hostname):
         raise ConfigurationError(
             f"Refusing plain http:// to {parts.hostname}: the API key would travel unencrypted. "
-            "Use https://, or pass allow_insecure_http=True if this network is trusted."
+            "Use https://. If this network is trusted, pass allow_insecure_http=True (any class "
+            "of the package), --allow-insecure-http (gateway-kit), or set "
+            f"{ENV_ALLOW_INSECURE_HTTP}=1."
         )
     return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def _env_flag(name: str) -> bool:
+    """An on/off environment variable; anything but a clear yes or no is refused."""
+    raw = os.environ.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigurationError(f"{name} must be 1 or 0 (true/false), not {raw!r}.")
 
 
 def _is_positive_number(value: Any) -> bool:
@@ -196,7 +211,8 @@ class GatewayConfig:
         headers: Extra headers sent with every request (never the key).
         proxy: An http(s) or socks proxy URL, applied to sync and async requests alike.
         verify: TLS verification: True, False, or a CA bundle path.
-        allow_insecure_http: Allow ``http://`` to a non-loopback host.
+        allow_insecure_http: Allow ``http://`` to a non-loopback host (a self-hosted gateway on
+            a trusted network). ``GATEWAY_ALLOW_INSECURE_HTTP=1`` turns it on too.
         max_response_bytes: Largest non-streamed response body, and largest single stream
             event, read into memory (a runaway or hostile answer fails with
             :class:`~gateway_core.errors.ResponseTooLargeError`; a stream's error keeps the
@@ -274,6 +290,8 @@ class GatewayConfig:
             )
         _check_proxy(self.proxy)
         _check_verify(self.verify)
+        if not self.allow_insecure_http and _env_flag(ENV_ALLOW_INSECURE_HTTP):
+            object.__setattr__(self, "allow_insecure_http", True)
         normalised = _normalise_base_url(base_url, self.allow_insecure_http)
         object.__setattr__(self, "base_url", normalised)
         object.__setattr__(self, "api_key", Secret(key_text))

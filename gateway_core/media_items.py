@@ -379,11 +379,25 @@ class MediaItem:
         try:
             with os.fdopen(handle, "wb") as file:
                 file.write(data)
+            os.chmod(temp, _file_mode())  # mkstemp makes 0600; media is not secret
             os.replace(temp, target)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
         return target
+
+
+def _file_mode() -> int:
+    """0666 less the process umask: what ``open(path, "w")`` would have given the file."""
+    try:  # Linux states the umask without changing it (no race with other threads)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _unique(target: Path) -> Path:

@@ -27,6 +27,7 @@ built off the loop and closed in the loop when the loop shuts down.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import logging
 import os
@@ -877,6 +878,14 @@ _REGISTRY_LOCK = threading.Lock()
 
 _EVERY: weakref.WeakSet[Transport] = weakref.WeakSet()
 _SSL_LOCK = threading.Lock()
+@atexit.register
+def _close_at_exit() -> None:
+    """Close the pooled sync connections when the interpreter exits, so a script or CLI command
+    ends without ``ResourceWarning: unclosed <socket…>``."""
+    with _REGISTRY_LOCK:
+        transports = {id(t): t for t in [*_REGISTRY.values(), *_RECENT.values()]}
+    for transport in transports.values():
+        transport.close()
 
 
 def get_transport(config: GatewayConfig) -> Transport:

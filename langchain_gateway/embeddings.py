@@ -13,6 +13,7 @@ from langchain_core.embeddings import Embeddings
 from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr
 
 from gateway_core.embeddings import EmbedCall, EmbeddingResult, aembed, embed, make_embed_call
+from gateway_core.extras import import_optional
 
 from ._connection import GatewayConnection
 
@@ -158,8 +159,7 @@ class GatewayEmbeddings(GatewayConnection, Embeddings):
     def _progress(self, total: int) -> tuple[Callable[[int], None] | None, Any]:
         if not self.show_progress or total == 0:
             return None, None
-        from tqdm.auto import tqdm
-
+        tqdm = import_optional("tqdm.auto", "show_progress=True").tqdm
         bar = tqdm(total=total, desc="Embedding", unit="text")
         return bar.update, bar
 

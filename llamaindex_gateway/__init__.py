@@ -10,6 +10,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from gateway_core import __version__
+from gateway_core.extras import missing_extra
 
 if TYPE_CHECKING:
     from .audio import GatewayAudioReader, GatewayAudioToolSpec
@@ -42,7 +43,10 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'llamaindex_gateway' has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
+    try:
+        value = getattr(import_module(f".{module}", __name__), name)
+    except ModuleNotFoundError as error:  # the framework's extra is not installed
+        raise missing_extra(error, f"llamaindex_gateway.{name}") from None
     globals()[name] = value
     return value
 

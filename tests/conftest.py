@@ -46,6 +46,18 @@ _LIVE_SETTINGS = {
 }
 
 
+# pytest's own header lines (the rest come from plugins: asyncio mode, timeout method, ...).
+_OWN_HEADER = ("rootdir:", "configfile:", "testpaths:", "plugins:", "cachedir:")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_header(config: pytest.Config) -> Any:
+    """Keep `make test` output pytest's own: drop the plugins' header lines."""
+    sections = yield
+    return [[line for line in (section if isinstance(section, list) else [section])
+             if str(line).startswith(_OWN_HEADER)] for section in sections]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     unit_dir = ROOT / "tests" / "unit"
     for item in items:
@@ -68,6 +80,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     journal (``~/.cache``): each test gets a journal of its own."""
     for name in (*_LIVE_SETTINGS, "GATEWAY_RATE_LIMIT"):
         monkeypatch.delenv(name, raising=False)
+    if not LIVE:  # a live run may need it for a gateway on a trusted LAN
+        monkeypatch.delenv("GATEWAY_ALLOW_INSECURE_HTTP", raising=False)
     monkeypatch.setenv("GATEWAY_TASK_JOURNAL", str(tmp_path / "tasks.sqlite3"))
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from examples.run_all import EXAMPLES
+from tests.integration.recording_server import RecordingServer
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADING = re.compile(r"^=== (.+) ===$")
@@ -204,14 +205,20 @@ def test_every_example_is_checked() -> None:
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
-def test_example_runs(name: str, tmp_path: Path) -> None:
+def test_example_runs(name: str, tmp_path: Path, recording_server: RecordingServer) -> None:
+    """As `make demo` runs it, with the quickstart's variables exported: the example still
+    uses the bundled emulator, and the "user's gateway" receives nothing (nothing is billed)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
     env["GATEWAY_TASK_JOURNAL"] = str(tmp_path / "tasks.sqlite3")
+    env["GATEWAY_BASE_URL"] = recording_server.url
+    env["GATEWAY_API_KEY"] = "sk-real-key-that-must-not-be-used"
     result = subprocess.run([sys.executable, str(ROOT / "examples" / name)], env=env,
                             cwd=tmp_path, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, (
         f"{name} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
+    assert recording_server.requests == []
     base_url = emulator_url(result.stdout)  # it ran against the bundled emulator, offline
+    assert "GATEWAY_BASE_URL is ignored here: add --live to use it" in result.stdout
     check = CHECKS[name]
     out = sections(result.stdout)
     try:
