@@ -60,6 +60,13 @@ class GatewayConnection(BaseModel):
     allow_insecure_http: bool | None = None
     """Allow plain ``http://`` to a host that is not loopback (a self-hosted one-api / new-api
     on a trusted network, e.g. ``http://192.168.1.10:3000``); the key travels unencrypted."""
+    max_connections: int | None = None
+    """Connections the shared pool opens at once (default 1000; see GatewayConfig)."""
+    max_keepalive_connections: int | None = None
+    """Idle connections kept for reuse (default 20; see GatewayConfig)."""
+    rate_limit: Any = None
+    """The key's limit shared by every object on this key, e.g. ``"rpm=120,tpm=90000"`` or with
+    ``backend=redis://host:6379/0`` for a fleet (see GatewayConfig and docs/fleet.md)."""
 
     # A refused argument must not print the key passed next to it.
     model_config = ConfigDict(hide_input_in_errors=True)

@@ -60,6 +60,13 @@ class GatewayConnection(BaseModel):
     allow_insecure_http: bool | None = Field(
         default=None, description="Allow plain http:// to a host that is not loopback (a "
         "self-hosted gateway on a trusted network); the key travels unencrypted.")
+    max_connections: int | None = Field(
+        default=None, description="Connections the shared pool opens at once (default 1000).")
+    max_keepalive_connections: int | None = Field(
+        default=None, description="Idle connections kept for reuse (default 20).")
+    rate_limit: Any = Field(
+        default=None, description="The key's shared limit, e.g. 'rpm=120,tpm=90000' (with "
+        "backend=redis://... for a fleet); see GatewayConfig.")
 
     # A refused argument must not print the key passed next to it.
     model_config = ConfigDict(hide_input_in_errors=True)
