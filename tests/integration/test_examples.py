@@ -212,11 +212,14 @@ def test_example_runs(name: str, tmp_path: Path, recording_server: RecordingServ
     env["GATEWAY_TASK_JOURNAL"] = str(tmp_path / "tasks.sqlite3")
     env["GATEWAY_BASE_URL"] = recording_server.url
     env["GATEWAY_API_KEY"] = "sk-real-key-that-must-not-be-used"
-    result = subprocess.run([sys.executable, str(ROOT / "examples" / name)], env=env,
+    # Warnings shown once each: a ResourceWarning at exit (an unclosed socket, loop or file) fails.
+    result = subprocess.run([sys.executable, "-W", "always::ResourceWarning",
+                             str(ROOT / "examples" / name)], env=env,
                             cwd=tmp_path, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, (
         f"{name} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
     assert recording_server.requests == []
+    assert "ResourceWarning" not in result.stderr, result.stderr[-3000:]
     base_url = emulator_url(result.stdout)  # it ran against the bundled emulator, offline
     assert "GATEWAY_BASE_URL is ignored here: add --live to use it" in result.stdout
     check = CHECKS[name]
