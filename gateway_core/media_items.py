@@ -48,38 +48,34 @@ _EXTENSIONS = {
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+# Signatures that are a plain prefix of the file, in the order they are tried.
+_PREFIXES: tuple[tuple[tuple[bytes, ...], str], ...] = (
+    ((b"\x89PNG\r\n\x1a\n",), "image/png"),
+    ((b"\xff\xd8\xff",), "image/jpeg"),
+    ((b"GIF87a", b"GIF89a"), "image/gif"),
+    ((b"\x1a\x45\xdf\xa3",), "video/webm"),
+    ((b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"), "audio/mpeg"),
+    ((b"OggS",), "audio/ogg"),
+    ((b"fLaC",), "audio/flac"),
+)
+_RIFF_FORMS = {b"WEBP": "image/webp", b"WAVE": "audio/wav"}
+# ISO base media (``....ftyp<brand>``): the brand tells the kind; any other brand is MP4 video.
+_FTYP_BRANDS = {b"avif": "image/avif", b"avis": "image/avif", b"qt  ": "video/quicktime",
+                b"M4A ": "audio/mp4", b"M4B ": "audio/mp4"}
+
+
 def sniff_mime(data: bytes) -> str | None:
     """The MIME type announced by a file's first bytes (images, videos, audio), else None."""
     head = data[:32]
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return "audio/wav"
+    if head[:4] == b"RIFF":
+        return _RIFF_FORMS.get(head[8:12])
+    if head[4:8] == b"ftyp":
+        return _FTYP_BRANDS.get(head[8:12], "video/mp4")
+    for prefixes, mime in _PREFIXES:
+        if head.startswith(prefixes):
+            return mime
     if head.startswith(b"BM") and len(data) > 26:
         return "image/bmp"
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in (b"avif", b"avis"):
-            return "image/avif"
-        if brand == b"qt  ":
-            return "video/quicktime"
-        if brand in (b"M4A ", b"M4B "):
-            return "audio/mp4"
-        return "video/mp4"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "video/webm"
-    if head.startswith(b"ID3") or head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
-        return "audio/mpeg"
-    if head.startswith(b"OggS"):
-        return "audio/ogg"
-    if head.startswith(b"fLaC"):
-        return "audio/flac"
     stripped = head.lstrip()
     if stripped.startswith(b"<svg") or (stripped.startswith(b"<?xml") and b"<svg" in data[:512]):
         return "image/svg+xml"

@@ -187,6 +187,39 @@ def _finish_reason(response: Mapping[str, Any], has_calls: bool) -> str | None:
     return None
 
 
+def _read_output(
+    output: list[Any],
+) -> tuple[list[str], list[str], list[str], list[dict[str, Any]]]:
+    """The text, refusal, reasoning summary and function calls of a Responses ``output``
+    (items or parts that are not objects are skipped: they carry nothing readable)."""
+    text: list[str] = []
+    refusal: list[str] = []
+    reasoning: list[str] = []
+    calls: list[dict[str, Any]] = []
+    for item in output:
+        if not isinstance(item, Mapping):
+            continue
+        kind = item.get("type")
+        if kind == "message":
+            for part in _objects(item.get("content")):
+                if part.get("type") == "output_text":
+                    text.append(str(part.get("text", "")))
+                elif part.get("type") == "refusal":
+                    refusal.append(str(part.get("refusal", "")))
+        elif kind == "reasoning":
+            reasoning += [str(s.get("text", "")) for s in _objects(item.get("summary"))]
+        elif kind == "function_call":
+            calls.append({"id": item.get("call_id") or item.get("id"), "type": "function",
+                          "function": {"name": item.get("name"),
+                                       "arguments": item.get("arguments") or ""}})
+    return text, refusal, reasoning, calls
+
+
+def _objects(value: Any) -> list[Mapping[str, Any]]:
+    """The objects of a JSON list (anything else: none)."""
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
 def completion_from_response(response: Any) -> Any:
     """A ``chat.completion`` dict carrying what a Responses object says (anything that is not
     a Responses object is returned unchanged, so the chat parser reports it)."""
@@ -194,27 +227,7 @@ def completion_from_response(response: Any) -> Any:
         return response
     if response.get("status") == "failed" and isinstance(response.get("error"), Mapping):
         return {"error": dict(response["error"])}
-    text: list[str] = []
-    refusal: list[str] = []
-    reasoning: list[str] = []
-    calls: list[dict[str, Any]] = []
-    for item in response["output"]:
-        if not isinstance(item, Mapping):
-            continue
-        kind = item.get("type")
-        if kind == "message":
-            for part in item.get("content") or ():
-                if part.get("type") == "output_text":
-                    text.append(str(part.get("text", "")))
-                elif part.get("type") == "refusal":
-                    refusal.append(str(part.get("refusal", "")))
-        elif kind == "reasoning":
-            reasoning += [str(s.get("text", "")) for s in item.get("summary") or ()
-                          if isinstance(s, Mapping)]
-        elif kind == "function_call":
-            calls.append({"id": item.get("call_id") or item.get("id"), "type": "function",
-                          "function": {"name": item.get("name"),
-                                       "arguments": item.get("arguments") or ""}})
+    text, refusal, reasoning, calls = _read_output(response["output"])
     message: dict[str, Any] = {"role": "assistant", "content": "".join(text) or None}
     if refusal:
         message["refusal"] = "".join(refusal)

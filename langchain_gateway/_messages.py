@@ -17,7 +17,7 @@ and reasoning details, response metadata, and chat-format media links as image/v
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from langchain_core.messages import (
@@ -135,49 +135,73 @@ def _format_block(block: Any) -> dict[str, Any] | None:
     if not isinstance(block, Mapping):
         raise InvalidRequestError(f"Unsupported content item {block!r}.")
     kind = block.get("type")
-    if kind == "text":
-        return _text_part(str(block.get("text", "")))
-    if kind == "text-plain":
-        text = block.get("text")
-        if text is None and block.get("base64"):
-            import base64
-
-            text = base64.b64decode(block["base64"]).decode("utf-8", "replace")
-        return _text_part(str(text or ""))
-    if kind in ("image", "audio", "video", "file"):
-        if kind == "image" and isinstance(block.get("source"), Mapping):  # Anthropic style
-            from gateway_core.chat import parts
-
-            source = block["source"]
-            if source.get("type") == "base64":
-                return parts.image_part(data=source.get("data"),
-                                        mime_type=source.get("media_type"))
-            return parts.image_part(source.get("url"))
-        if kind == "file" and isinstance(block.get("file"), Mapping):  # OpenAI style
-            return {"type": "file", "file": dict(block["file"])}
-        return _data_block(block, kind)
-    if kind == "image_url":
-        image = block.get("image_url")
-        image = {"url": image} if isinstance(image, str) else dict(image or {})
-        return {"type": "image_url", "image_url": image}
-    if kind == "video_url":
-        video = block.get("video_url")
-        video = {"url": video} if isinstance(video, str) else dict(video or {})
-        return {"type": "video_url", "video_url": video}
-    if kind in ("input_audio",):
-        return dict(block)
-    if kind == "document" and isinstance(block.get("source"), Mapping):  # Anthropic PDF
-        from gateway_core.chat import parts
-
-        source = block["source"]
-        return parts.file_part(data=source.get("data"), url=source.get("url"),
-                               mime_type=source.get("media_type") or "application/pdf")
-    if kind == "non_standard":
-        value = block.get("value")
-        return dict(value) if isinstance(value, Mapping) else None
+    formatter = _BLOCK_FORMATTERS.get(kind) if isinstance(kind, str) else None
+    if formatter is not None:
+        return formatter(block)
     if kind in _SKIPPED_BLOCKS:
         return None
     return dict(block)  # a provider-specific part: sent as given
+
+
+def _plain_text_block(block: Mapping[str, Any]) -> dict[str, Any]:
+    text = block.get("text")
+    if text is None and block.get("base64"):
+        import base64
+
+        text = base64.b64decode(block["base64"]).decode("utf-8", "replace")
+    return _text_part(str(text or ""))
+
+
+def _input_media_block(block: Mapping[str, Any]) -> dict[str, Any]:
+    """LangChain's standard image / audio / video / file blocks, and the Anthropic and OpenAI
+    shapes of image and file blocks."""
+    kind = block["type"]
+    if kind == "image" and isinstance(block.get("source"), Mapping):  # Anthropic style
+        from gateway_core.chat import parts
+
+        source = block["source"]
+        if source.get("type") == "base64":
+            return parts.image_part(data=source.get("data"), mime_type=source.get("media_type"))
+        return parts.image_part(source.get("url"))
+    if kind == "file" and isinstance(block.get("file"), Mapping):  # OpenAI style
+        return {"type": "file", "file": dict(block["file"])}
+    return _data_block(block, kind)
+
+
+def _url_block(key: str) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """An OpenAI ``image_url`` / ``video_url`` part, its URL given bare or as an object."""
+    def format_url(block: Mapping[str, Any]) -> dict[str, Any]:
+        value = block.get(key)
+        value = {"url": value} if isinstance(value, str) else dict(value or {})
+        return {"type": key, key: value}
+    return format_url
+
+
+def _document_block(block: Mapping[str, Any]) -> dict[str, Any]:
+    source = block.get("source")
+    if not isinstance(source, Mapping):
+        return dict(block)
+    from gateway_core.chat import parts  # Anthropic PDF
+
+    return parts.file_part(data=source.get("data"), url=source.get("url"),
+                           mime_type=source.get("media_type") or "application/pdf")
+
+
+def _non_standard_block(block: Mapping[str, Any]) -> dict[str, Any] | None:
+    value = block.get("value")
+    return dict(value) if isinstance(value, Mapping) else None
+
+
+_BLOCK_FORMATTERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any] | None]] = {
+    "text": lambda block: _text_part(str(block.get("text", ""))),
+    "text-plain": _plain_text_block,
+    **dict.fromkeys(("image", "audio", "video", "file"), _input_media_block),
+    "image_url": _url_block("image_url"),
+    "video_url": _url_block("video_url"),
+    "input_audio": dict,
+    "document": _document_block,
+    "non_standard": _non_standard_block,
+}
 
 
 def format_content(content: str | list[Any], *, joiner: str = "\n") -> str | list[dict[str, Any]]:

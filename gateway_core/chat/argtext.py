@@ -130,44 +130,57 @@ class ArgumentText:
         if self._escaped and index < end:  # the text so far ended inside a string on "\"
             self._escaped = False
             index += 1
-        while index < end:
+        while index < end:  # each step returns where to go on; ``end`` stops the piece
             if self._state == 1:
                 if _skip(_BLANK, piece, index) < end:  # text after the whole value
                     self._state = 2
                 return
             if self._kind == _UNDECIDED:
-                index = _skip(_BLANK, piece, index)
-                if index == end:
-                    return
-                first = piece[index]
-                self._kind = _OBJECT if first == "{" else _STRING if first == '"' else _OTHER
-                if self._kind == _OTHER:
-                    return
-                self._in_string = first == '"'
-                self._depth = 1 if first == "{" else 0
-                index += 1
+                index = self._start_value(piece, index)
             elif self._in_string:
-                index = _skip(_INSIDE, piece, index)
-                if index == end:
-                    return
-                if piece[index] == "\\":  # a lone backslash ends the piece: escapes the next
-                    self._escaped = True
-                    return
-                self._in_string = False
-                index += 1
-                if self._depth == 0:
-                    self._state = 1
+                index = self._inside_string(piece, index)
             else:
-                index = _skip(_OUTSIDE, piece, index)
-                if index == end:
-                    return
-                char = piece[index]
-                index += 1
-                if char == '"':
-                    self._in_string = True
-                elif char in "{[":
-                    self._depth += 1
-                else:
-                    self._depth -= 1
-                    if self._depth == 0:
-                        self._state = 1
+                index = self._outside_string(piece, index)
+
+    def _start_value(self, piece: str, index: int) -> int:
+        """The first non-blank character decides the kind of the whole text."""
+        end = len(piece)
+        index = _skip(_BLANK, piece, index)
+        if index == end:
+            return end
+        first = piece[index]
+        self._kind = _OBJECT if first == "{" else _STRING if first == '"' else _OTHER
+        if self._kind == _OTHER:
+            return end
+        self._in_string = first == '"'
+        self._depth = 1 if first == "{" else 0
+        return index + 1
+
+    def _inside_string(self, piece: str, index: int) -> int:
+        end = len(piece)
+        index = _skip(_INSIDE, piece, index)
+        if index == end:
+            return end
+        if piece[index] == "\\":  # a lone backslash ends the piece: escapes the next
+            self._escaped = True
+            return end
+        self._in_string = False
+        if self._depth == 0:
+            self._state = 1
+        return index + 1
+
+    def _outside_string(self, piece: str, index: int) -> int:
+        end = len(piece)
+        index = _skip(_OUTSIDE, piece, index)
+        if index == end:
+            return end
+        char = piece[index]
+        if char == '"':
+            self._in_string = True
+        elif char in "{[":
+            self._depth += 1
+        else:
+            self._depth -= 1
+            if self._depth == 0:
+                self._state = 1
+        return index + 1

@@ -100,32 +100,45 @@ def schema_problem(schema: Any, path: str, depth: int = 0) -> str | None:
         return f"{path} must be an object, got {type(schema).__name__}"
     if depth > 32:
         return f"{path} nests too deeply"
+    return (_type_problem(schema, path) or _required_problem(schema, path)
+            or _subschemas_problem(schema, path, depth))
+
+
+def _type_problem(schema: Mapping[str, Any], path: str) -> str | None:
     kind = schema.get("type")
     kinds = kind if isinstance(kind, list) else [kind] if kind is not None else []
     for item in kinds:
         if not isinstance(item, str) or item not in _SCHEMA_TYPES:
             return f"{path}.type {item!r} is not a JSON Schema type"
-    properties = schema.get("properties")
-    if properties is not None:
-        if not isinstance(properties, Mapping):
-            return f"{path}.properties must be an object"
-        for key, sub in properties.items():
-            if (problem := schema_problem(sub, f"{path}.properties.{key}", depth + 1)):
-                return problem
+    return None
+
+
+def _required_problem(schema: Mapping[str, Any], path: str) -> str | None:
     required = schema.get("required")
     if required is not None and not (
         isinstance(required, list) and all(isinstance(r, str) for r in required)
     ):
         return f"{path}.required must be a list of property names"
-    if "items" in schema and (problem := schema_problem(schema["items"], f"{path}.items",
-                                                        depth + 1)):
-        return problem
+    return None
+
+
+def _subschemas_problem(schema: Mapping[str, Any], path: str, depth: int) -> str | None:
+    """The first problem of the schemas nested under properties, items and the combinators."""
+    properties = schema.get("properties")
+    if properties is not None and not isinstance(properties, Mapping):
+        return f"{path}.properties must be an object"
+    nested: list[tuple[Any, str]] = [
+        (sub, f"{path}.properties.{key}") for key, sub in (properties or {}).items()]
+    if "items" in schema:
+        nested.append((schema["items"], f"{path}.items"))
     for key in ("anyOf", "oneOf", "allOf"):
         options = schema.get(key)
-        if options is not None:
-            if not isinstance(options, list):
-                return f"{path}.{key} must be a list"
-            for index, option in enumerate(options):
-                if (problem := schema_problem(option, f"{path}.{key}[{index}]", depth + 1)):
-                    return problem
+        if options is None:
+            continue
+        if not isinstance(options, list):
+            return f"{path}.{key} must be a list"
+        nested.extend((option, f"{path}.{key}[{index}]") for index, option in enumerate(options))
+    for sub, where in nested:
+        if (problem := schema_problem(sub, where, depth + 1)):
+            return problem
     return None

@@ -275,8 +275,17 @@ async def _transcribe(request: Request, *, translate: bool) -> Response:
     if kind is None:
         return _bad(request, "Invalid file format. Supported formats: ['flac', 'm4a', 'mp3', "
                     "'mp4', 'mpeg', 'mpga', 'oga', 'ogg', 'wav', 'webm']", "file")
-    fmt = fields.get("response_format", "json")
-    if fmt not in TRANSCRIPT_FORMATS:
+    refused = _field_problem(request, fields, translate=translate)
+    if refused is not None:
+        return refused
+    text, seconds = _heard(data, kind)
+    return _transcript(text, seconds, fields, translate=translate)
+
+
+def _field_problem(request: Request, fields: dict[str, Any], *, translate: bool
+                   ) -> Response | None:
+    """The 400 for a bad response_format, temperature or (translations) language field."""
+    if fields.get("response_format", "json") not in TRANSCRIPT_FORMATS:
         return _bad(request, f"response_format must be one of {TRANSCRIPT_FORMATS}",
                     "response_format")
     temperature = fields.get("temperature")
@@ -288,7 +297,13 @@ async def _transcribe(request: Request, *, translate: bool) -> Response:
             return _bad(request, "temperature must be between 0 and 1", "temperature")
     if translate and fields.get("language"):
         return _bad(request, "translations take no language parameter", "language")
-    text, seconds = _heard(data, kind)
+    return None
+
+
+def _transcript(text: str, seconds: float, fields: dict[str, Any], *, translate: bool
+                ) -> Response:
+    """What was heard, in the asked response_format."""
+    fmt = fields.get("response_format", "json")
     segments = _segments(text, seconds)
     if fmt == "text":
         return PlainTextResponse(text + "\n")

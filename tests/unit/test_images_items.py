@@ -18,6 +18,16 @@ from tests.unit.media_fakes import MP4, PNG, PNG_B64, FakeGateway
     (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp"), (MP4, "video/mp4"),
     (b"\x1a\x45\xdf\xa3....", "video/webm"), (b"ID3\x03....", "audio/mpeg"),
     (b"RIFF\x00\x00\x00\x00WAVEfmt ", "audio/wav"), (b"hello", None), (b"", None),
+    (b"GIF87a....", "image/gif"), (b"RIFF\x00\x00\x00\x00AVI LIST", None),
+    (b"\x00\x00\x00\x1cftypavif", "image/avif"), (b"\x00\x00\x00\x1cftypavis", "image/avif"),
+    (b"\x00\x00\x00\x14ftypqt  ", "video/quicktime"),
+    (b"\x00\x00\x00\x20ftypM4A ", "audio/mp4"), (b"\x00\x00\x00\x20ftypM4B ", "audio/mp4"),
+    (b"\xff\xfb\x90\x00", "audio/mpeg"), (b"\xff\xf3\x90\x00", "audio/mpeg"),
+    (b"\xff\xf2\x90\x00", "audio/mpeg"), (b"OggS\x00\x02", "audio/ogg"),
+    (b"fLaC\x00\x00", "audio/flac"), (b"BM" + b"\x00" * 30, "image/bmp"), (b"BM short", None),
+    (b"  <svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml"),
+    (b"<?xml version='1.0'?>\n<!-- a comment -->\n<svg/>", "image/svg+xml"),
+    (b"<?xml version='1.0'?><html/>", None),
 ])
 def test_sniff(data: bytes, mime: str | None) -> None:
     assert sniff_mime(data) == mime

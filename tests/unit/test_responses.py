@@ -151,3 +151,16 @@ def test_error_events_raise_the_gateways_error() -> None:
                                      "message": "slow down"})]
     with pytest.raises(Exception, match="slow down"):
         _run(events)
+
+
+def test_output_parts_that_are_not_objects_are_skipped_not_crashed_on() -> None:
+    response = {"id": "resp_1", "status": "completed", "output": [
+        "stray text",
+        {"type": "message", "content": "not a list of parts"},
+        {"type": "message", "content": [7, {"type": "output_text", "text": "kept"}]},
+        {"type": "reasoning", "summary": [None, {"type": "summary_text", "text": "why"}]},
+        {"type": "reasoning", "summary": "not a list"},
+    ]}
+    message = completion_from_response(response)["choices"][0]["message"]
+    assert message["content"] == "kept"
+    assert message["reasoning_content"] == "why"
