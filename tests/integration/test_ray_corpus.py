@@ -28,7 +28,10 @@ BATCH = 100
 def ray_cluster(redis_server: Any) -> Iterator[str]:
     """A local Ray instance with 2 worker CPUs; workers import this checkout."""
     limit = f"rpm=60000,backend={redis_server.url},prefix=ray-{uuid.uuid4().hex}"
+    # The node address is given: older Ray finds it by "connecting" a UDP socket to 8.8.8.8,
+    # which the tests' socket guard (loopback only) refuses.
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             _node_ip_address="127.0.0.1",
              runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "GATEWAY_RATE_LIMIT": limit}})
     ray.data.DataContext.get_current().enable_progress_bars = False
     try:
