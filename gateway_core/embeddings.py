@@ -323,7 +323,7 @@ def smaller_batch(error: GatewayError, size: int) -> int | None:
         return size // 2
     if not isinstance(error, BadRequestError):
         return None
-    text = str(getattr(error, "gateway_message", None) or error.message).lower()
+    text = (error.gateway_message or error.message).lower()
     if not any(word in text for word in _BATCH_WORDS):
         return None
     found = _CAP_NUMBER.search(text)

@@ -100,9 +100,27 @@ _MAX_CODE = 120
 
 
 class GatewayError(Exception):
-    """Base class for every error raised by ai-gateway-kit."""
+    """Base class for every error raised by ai-gateway-kit.
+
+    Every field is declared here, one meaning each (httpx's exceptions are the model); an
+    error that has no value for a field keeps the class default.
+    """
 
     retryable: bool = False
+    #: The gateway's own words (redacted, without our advice); None when the error is ours.
+    gateway_message: str | None = None
+    #: How many attempts the call made before it raised (1: it was not retried).
+    attempts: int = 1
+    #: Whether the request body may have reached the gateway. False only when it certainly did
+    #: not (no connection, bad input): a paid create that failed so may be sent again.
+    body_sent: bool = True
+    #: What a broken stream had delivered before it broke (empty for other errors).
+    partial_text: str = ""
+    partial_reasoning: str = ""
+    partial_tool_calls: list[dict[str, Any]] = []  # replaced per error, never mutated
+    #: The partial answer in the caller's own type (LangChain ``AIMessageChunk``, LlamaIndex
+    #: ``ChatResponse``), when a framework adapter raised the error; else None.
+    partial: Any = None
 
     def __init__(
         self,
@@ -143,9 +161,13 @@ class GatewayError(Exception):
 class ConfigurationError(GatewayError, ValueError):
     """Settings that cannot work (missing key, bad base URL, insecure http)."""
 
+    body_sent = False
+
 
 class InvalidRequestError(GatewayError, ValueError):
     """Input rejected before anything was sent (empty prompt, unreadable file, absurd size)."""
+
+    body_sent = False
 
 
 class TransportError(GatewayError):
@@ -512,5 +534,5 @@ def error_from_response(
         error.retryable = False
     if info.is_html and status < 500:
         error.retryable = False
-    error.gateway_message = message  # type: ignore[attr-defined]
+    error.gateway_message = message
     return error

@@ -304,7 +304,7 @@ def _no_endpoint(error: GatewayError, call: RerankCall) -> GatewayError:
     if not (isinstance(error, (NotFoundError, EndpointNotSupportedError))
             or error.status_code in _NO_ENDPOINT_STATUSES):
         return error
-    said = getattr(error, "gateway_message", None) or error.message
+    said = error.gateway_message or error.message
     if error.status_code == 404 and _is_unknown_model(error, said):
         unknown = NotFoundError(
             f"The gateway does not know the rerank model {call.model!r}: POST {call.path} "
@@ -313,7 +313,7 @@ def _no_endpoint(error: GatewayError, call: RerankCall) -> GatewayError:
             status_code=error.status_code, code=error.code, error_type=error.error_type,
             param=error.param, request_id=error.request_id, retryable=False,
         )
-        unknown.gateway_message = said  # type: ignore[attr-defined]
+        unknown.gateway_message = said
         return unknown
     return EndpointNotSupportedError(
         f"The gateway has no rerank endpoint: POST {call.path} answered HTTP "

@@ -175,7 +175,14 @@ def _build_request(client: httpx.Client | httpx.AsyncClient, method: str, url: s
 
 
 def _map_exception(exc: httpx.HTTPError, what: str, timeout: float) -> tuple[GatewayError, bool]:
-    """Translate an httpx exception; the flag says whether the body may have been sent."""
+    """Translate an httpx exception; the flag (also the error's ``body_sent``) says whether the
+    body may have been sent: the one place that decides it."""
+    error, sent = _translate(exc, what, timeout)
+    error.body_sent = sent
+    return error, sent
+
+
+def _translate(exc: httpx.HTTPError, what: str, timeout: float) -> tuple[GatewayError, bool]:
     name = type(exc).__name__
     target = f"{what}: " if what else ""
     if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
@@ -540,7 +547,7 @@ class Transport:
             message = f"{message} (gave up after {attempts} attempts)"
         error.message = message
         error.args = (message,)
-        error.attempts = attempts  # type: ignore[attr-defined]
+        error.attempts = attempts
         return error
 
     # ------------------------------------------------------------------ plain requests

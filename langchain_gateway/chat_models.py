@@ -33,7 +33,7 @@ from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from pydantic import AliasChoices, ConfigDict, Field
 
 from gateway_core import errors as gerrors
-from gateway_core.errors import GatewayError, IncompleteStreamError
+from gateway_core.errors import GatewayError
 from gateway_core.profiles import ModelProfile, resolve_profile
 
 from ._connection import GatewayConnection
@@ -661,10 +661,8 @@ def _langchain_error(
 
     Errors from a broken stream get ``partial``: the ``AIMessageChunk`` received so far.
     """
-    if accumulator is not None and (
-        isinstance(error, IncompleteStreamError) or hasattr(error, "partial_text")
-    ):
-        error.partial = _partial_chunk(accumulator, model or "")  # type: ignore[attr-defined]
+    if accumulator is not None:  # a stream's error, whatever broke it (as in LlamaIndex)
+        error.partial = _partial_chunk(accumulator, model or "")
     dual = _dual_class(type(error))
     if dual is not type(error):
         error.__class__ = dual

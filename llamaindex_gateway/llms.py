@@ -706,7 +706,7 @@ def _final(result: Any, build: Any) -> Any:
 def _attach_partial(error: GatewayError, accumulator: Any) -> None:
     """Give a broken stream's error the ``ChatResponse`` received so far (``error.partial``)."""
     if accumulator is not None:
-        error.partial = convert.partial_response(accumulator)  # type: ignore[attr-defined]
+        error.partial = convert.partial_response(accumulator)
 
 
 def _keep_first_tool_call(response: ChatResponse) -> None:

@@ -77,7 +77,7 @@ def find_rejected_param(error: GatewayError, body: Mapping[str, Any]) -> str | N
     candidates = sent_optional_params(body)
     if not candidates:
         return None
-    message = str(getattr(error, "gateway_message", "") or error.message)
+    message = error.gateway_message or error.message
     lowered = message.lower()
     if not any(word in lowered for word in _REFUSAL_WORDS):
         return None  # e.g. a value out of range: the caller's mistake, not an unknown field

@@ -46,10 +46,10 @@ def attach_partial(
     partial: Any = None,
 ) -> GatewayError:
     """Give any error the partial-output attributes of :class:`IncompleteStreamError`."""
-    error.partial_text = text  # type: ignore[attr-defined]
-    error.partial_reasoning = reasoning  # type: ignore[attr-defined]
-    error.partial_tool_calls = tool_calls  # type: ignore[attr-defined]
-    error.partial = partial  # type: ignore[attr-defined]
+    error.partial_text = text
+    error.partial_reasoning = reasoning
+    error.partial_tool_calls = tool_calls
+    error.partial = partial
     return error
 
 

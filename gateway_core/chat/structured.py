@@ -267,7 +267,7 @@ def refuses_method(error: GatewayError, method: str) -> bool:
         return False
     if error.status_code not in (200, 400, 404, 415, 422, 500, 501):
         return False
-    message = str(getattr(error, "gateway_message", "") or error.message).lower()
+    message = (error.gateway_message or error.message).lower()
     return any(w in message for w in words) and any(r in message for r in _REFUSED)
 
 

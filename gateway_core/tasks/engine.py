@@ -38,7 +38,6 @@ from ..errors import (
     GatewayError,
     ServerError,
     TaskError,
-    TransportError,
     error_from_response,
     find_error_in_body,
 )
@@ -79,9 +78,6 @@ def _dead_here(owner: str | None) -> bool:
 def _claim_waits() -> Iterator[float]:
     """Pauses between looks at an identical request in flight: quick at first, then 1 s."""
     return itertools.chain((0.02, 0.05, 0.1, 0.2, 0.5), itertools.repeat(1.0))
-_UNSENT_CAUSES = ("ConnectError", "ConnectTimeout", "PoolTimeout", "ProxyError")
-
-
 @dataclass
 class TaskOutcome:
     """What :meth:`TaskEngine.resume` did with one journaled task."""
@@ -318,10 +314,8 @@ class TaskEngine:
         A 4xx/429 or a refused task is the gateway saying no. A 5xx is not: a proxy's 502 or a
         relay's 500 can come after the upstream accepted (and billed) the task.
         """
-        cause = type(error.__cause__).__name__ if error.__cause__ else ""
         refused = isinstance(error, (APIError, TaskError)) and not isinstance(error, ServerError)
-        unsent = refused or (isinstance(error, TransportError) and cause in _UNSENT_CAUSES)
-        if unsent:
+        if refused or not error.body_sent:  # body_sent: decided by the transport, once
             self.journal.discard(record.local_id)
         else:
             self.journal.mark(record.local_id, "unknown", error.message)

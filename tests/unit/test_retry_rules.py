@@ -62,6 +62,15 @@ def test_a_paid_create_is_never_resent_once_its_body_may_have_left(clock: Clock,
     assert len(seen) == 1
     assert clock.sleeps == []
     assert caught.value.__cause__ is failure
+    assert caught.value.body_sent is True  # what the task engine reads to keep it "unknown"
+
+
+@pytest.mark.parametrize("failure", NOT_SENT, ids=lambda x: type(x).__name__)
+def test_an_error_that_never_left_says_so(clock: Clock, failure: Exception) -> None:
+    transport, _ = make(sequence(*[failure] * 10))
+    with pytest.raises(e.GatewayError) as caught:
+        transport.request("POST", "/v1/videos", json={}, idempotent=False)
+    assert caught.value.body_sent is False
 
 
 @pytest.mark.parametrize(("failure", "cls", "retryable", "sent", "words"), [
@@ -91,7 +100,7 @@ def test_each_httpx_failure_maps_to_one_error(failure: httpx.HTTPError, cls: typ
                                              retryable: bool, sent: bool, words: str) -> None:
     error, body_sent = _map_exception(failure, "Creating a video", 2.5)
     assert type(error) is cls
-    assert (error.retryable, body_sent) == (retryable, sent)
+    assert (error.retryable, body_sent, error.body_sent) == (retryable, sent, sent)
     assert error.message.startswith("Creating a video: ")
     assert words in error.message
     bare, _ = _map_exception(failure, "", 2.5)
