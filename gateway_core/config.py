@@ -179,6 +179,17 @@ def _rate_limit(value: Any) -> Any:
         f"'rpm=120,tpm=90000', not {type(value).__name__}.")
 
 
+# Header names whose values may authenticate (Portkey's x-portkey-api-key, a tenant token, a
+# signed cookie): their values are secrets like the key, redacted wherever gateway text goes.
+_SECRET_HEADER_WORDS = ("key", "token", "secret", "auth", "sign", "cookie", "password",
+                        "credential", "session")
+
+
+def _is_secret_header(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in _SECRET_HEADER_WORDS)
+
+
 def _freeze_headers(headers: Any) -> tuple[tuple[str, str], ...]:
     if not headers:
         return ()
@@ -205,10 +216,18 @@ class GatewayConfig:
         connect_timeout: Seconds to wait for a TCP/TLS connection.
         stream_idle_timeout: Seconds of silence tolerated inside a stream (gateways allow long
             gaps while an upstream model thinks).
-        deadline: Overall seconds for one call including all retries; ``None`` for no limit.
+        deadline: Overall seconds for one call including all retries and, for a stream, its
+            whole duration; ``None`` for no limit. A stream that outlives it ends with
+            :class:`~gateway_core.errors.DeadlineExceededError` carrying the partial text.
+            (``stream_idle_timeout`` bounds each silence; ``deadline`` bounds the whole.)
         max_retries: Retries after the first attempt for retryable failures.
+        max_retry_wait: Longest wait, in seconds, the call sleeps before a retry. A gateway
+            that asks for a longer wait (``Retry-After``, ``retry-after-ms``) gets none: the
+            error is raised at once with its ``retry_after`` for the caller to schedule.
         backoff_base / backoff_max: Exponential backoff with full jitter, in seconds.
-        headers: Extra headers sent with every request (never the key).
+        headers: Extra headers sent with every request to the gateway's own origin (never
+            to a CDN, a media link or a cross-origin redirect). Values of headers whose name
+            says key, token, secret, auth… are redacted like the key.
         proxy: An http(s) or socks proxy URL, applied to sync and async requests alike.
         verify: TLS verification: True, False, or a CA bundle path.
         allow_insecure_http: Allow ``http://`` to a non-loopback host (a self-hosted gateway on
@@ -239,6 +258,7 @@ class GatewayConfig:
     stream_idle_timeout: float = 300.0
     deadline: float | None = 900.0
     max_retries: int = 2
+    max_retry_wait: float = 60.0
     backoff_base: float = 0.5
     backoff_max: float = 8.0
     headers: Any = ()
@@ -265,7 +285,7 @@ class GatewayConfig:
                 f"No API key: pass api_key='sk-…' or set {ENV_API_KEY}."
             )
         for name in ("timeout", "connect_timeout", "stream_idle_timeout", "backoff_base",
-                     "backoff_max"):
+                     "backoff_max", "max_retry_wait"):
             value = getattr(self, name)
             if not _is_positive_number(value):
                 raise ConfigurationError(
@@ -315,6 +335,14 @@ class GatewayConfig:
         assert isinstance(self.api_key, Secret)
         return self.api_key.get()
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Everything redacted from text that came back from the gateway: the key and the
+        values of secret-looking headers."""
+        extra = tuple(value for name, value in self.headers if _is_secret_header(name)
+                      and len(value) >= 6)
+        return (self.secret, *extra)
+
     def replace(self, **changes: Any) -> GatewayConfig:
         """A copy with some settings changed (e.g. ``timeout``)."""
         values = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -334,7 +362,8 @@ def config_from_fields(owner: Any, **overrides: Any) -> GatewayConfig:
     """The config of an adapter object's connection fields, read by name.
 
     ``base_url`` (or ``api_base``), ``api_key`` (a str or a pydantic ``SecretStr``), ``timeout``,
-    ``max_retries``, ``stream_idle_timeout``, ``default_headers``, ``proxy``, ``verify``,
+    ``max_retries``, ``max_retry_wait``, ``deadline``, ``stream_idle_timeout``,
+    ``default_headers``, ``proxy``, ``verify``,
     ``allow_insecure_http``, ``max_connections``, ``max_keepalive_connections`` and ``rate_limit``;
     missing or None fields fall back to the defaults and the environment. Adapters call it when
     they are built,
@@ -348,6 +377,8 @@ def config_from_fields(owner: Any, **overrides: Any) -> GatewayConfig:
         "api_key": key or None,
         "timeout": getattr(owner, "timeout", None),
         "max_retries": getattr(owner, "max_retries", None),
+        "max_retry_wait": getattr(owner, "max_retry_wait", None),
+        "deadline": getattr(owner, "deadline", None),
         "stream_idle_timeout": getattr(owner, "stream_idle_timeout", None),
         "headers": getattr(owner, "default_headers", None),
         "proxy": getattr(owner, "proxy", None),

@@ -7,7 +7,8 @@ The hierarchy::
     ├── InvalidRequestError           bad input found before any request (also a ValueError)
     ├── TransportError                no usable HTTP response
     │   ├── GatewayConnectionError    connect failed / connection dropped
-    │   └── GatewayTimeoutError       connect, read or overall deadline exceeded
+    │   └── GatewayTimeoutError       connect or read timeout
+    │       └── DeadlineExceededError the call's overall deadline passed (a stream's too)
     ├── APIError                      the gateway answered with an error (any status, even 200)
     │   ├── BadRequestError           400 / 422
     │   │   ├── UnsupportedParameterError   400 naming a parameter the model or relay rejects
@@ -43,6 +44,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .bodies import body_kind
+
 __all__ = [
     "APIError",
     "AuthenticationError",
@@ -50,6 +53,7 @@ __all__ = [
     "ConfigurationError",
     "ContentPolicyError",
     "ContextWindowExceededError",
+    "DeadlineExceededError",
     "EndpointNotSupportedError",
     "ErrorInfo",
     "GatewayConnectionError",
@@ -118,6 +122,12 @@ class GatewayError(Exception):
     partial_text: str = ""
     partial_reasoning: str = ""
     partial_tool_calls: list[dict[str, Any]] = []  # replaced per error, never mutated
+    #: Seconds the gateway asked to wait before trying again (``Retry-After``,
+    #: ``retry-after-ms``), when it said; the call did not wait that long itself.
+    retry_after: float | None = None
+    #: True when the body was an HTML page (a web front end, a proxy's error or challenge
+    #: page), not an answer of the API.
+    html_page: bool = False
     #: The partial answer in the caller's own type (LangChain ``AIMessageChunk``, LlamaIndex
     #: ``ChatResponse``), when a framework adapter raised the error; else None.
     partial: Any = None
@@ -182,6 +192,13 @@ class GatewayConnectionError(TransportError):
 
 class GatewayTimeoutError(TransportError):
     """A connect, read or overall deadline ran out."""
+
+
+class DeadlineExceededError(GatewayTimeoutError):
+    """The call's overall ``deadline`` passed: before a retry, or while a stream was still
+    running (``partial_text`` then holds what it had delivered). Not retried."""
+
+    retryable = False
 
 
 class APIError(GatewayError):
@@ -409,7 +426,7 @@ def parse_error_body(status: int, content: bytes, content_type: str = "") -> Err
     stripped = content.strip()
     if not stripped:
         return ErrorInfo(message=f"The gateway answered HTTP {status} with an empty body.")
-    if "html" in content_type.lower() or stripped[:1] == b"<":
+    if body_kind(stripped[:64]) == "html":  # the body decides, not its label
         title_match = _HTML_TITLE.search(stripped)
         title = title_match.group(1).decode("utf-8", "replace").strip() if title_match else ""
         title = re.sub(r"\s+", " ", title)[:200]
@@ -535,4 +552,5 @@ def error_from_response(
     if info.is_html and status < 500:
         error.retryable = False
     error.gateway_message = message
+    error.html_page = info.is_html
     return error

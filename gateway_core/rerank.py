@@ -301,7 +301,9 @@ def _no_endpoint(error: GatewayError, call: RerankCall) -> GatewayError:
     """
     if not isinstance(error, APIError):
         return error
-    if not (isinstance(error, (NotFoundError, EndpointNotSupportedError))
+    # A 2xx HTML page is a web front end answering a route the API does not have.
+    front_end = error.html_page and error.status_code is not None and error.status_code < 300
+    if not (isinstance(error, (NotFoundError, EndpointNotSupportedError)) or front_end
             or error.status_code in _NO_ENDPOINT_STATUSES):
         return error
     said = error.gateway_message or error.message

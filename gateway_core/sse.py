@@ -3,9 +3,19 @@
 Follows the WHATWG event-stream rules that matter for gateways: LF, CRLF and CR line ends (a CR
 at the end of one chunk followed by LF at the start of the next is one line end), comment lines
 (``: PING`` keep-alives), ``data:`` with or without the space, multi-line data joined by ``\\n``,
-``event:``/``id:``/``retry:`` fields, a leading BOM. One tolerance beyond the spec: a last event
-that is not followed by a blank line is still delivered by :meth:`SSEDecoder.flush`, because
-relays often close the connection right after the final ``data:`` line.
+``event:``/``id:``/``retry:`` fields, a leading BOM. Two tolerances beyond the spec, both for
+relays seen in the field and both only where the meaning is unambiguous:
+
+* a last event that is not followed by a blank line is still delivered by
+  :meth:`SSEDecoder.flush`, because relays often close the connection right after the final
+  ``data:`` line;
+* events ended by a single newline (``data: {…}\ndata: {…}\n``, no blank lines, from
+  hand-written Go/Python relays): by the spec those lines join into one event whose data, two
+  JSON documents separated by a newline, no consumer could read. When a second ``data:`` line
+  arrives while the pending data is one complete JSON object, the pending one is dispatched
+  first; from then on each complete JSON (or ``[DONE]``) line is an event as soon as it ends.
+  Multi-line data that is not one JSON object per line (pretty-printed JSON, text) is joined
+  as the spec says.
 
 Lines are decoded as UTF-8 only once complete, so a multi-byte character split across network
 chunks is never damaged. The decoder does no JSON work; callers decide what ``data`` means.
@@ -13,6 +23,7 @@ chunks is never damaged. The decoder does no JSON work; callers decide what ``da
 
 from __future__ import annotations
 
+import json
 from typing import NamedTuple
 
 from .errors import ResponseTooLargeError
@@ -44,7 +55,7 @@ class SSEDecoder:
     """
 
     __slots__ = ("_buffer", "_data", "_data_bytes", "_error", "_event", "_last_id",
-                 "_max_event_bytes", "_retry", "_skip_lf", "_started")
+                 "_line_events", "_max_event_bytes", "_retry", "_skip_lf", "_started")
 
     def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
         if max_event_bytes < 1:
@@ -61,6 +72,8 @@ class SSEDecoder:
         self._retry: int | None = None
         self._skip_lf = False
         self._started = False
+        # Set once the stream proved to end its events with a single newline (see above).
+        self._line_events = False
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode ``chunk`` and return the events it completed (possibly none)."""
@@ -103,9 +116,7 @@ class SSEDecoder:
         for line in lines:
             if self._data_bytes + len(line) > self._max_event_bytes:
                 return self._too_large(events)
-            event = self._process_line(line)
-            if event is not None:
-                events.append(event)
+            self._process_line(line, events)
         if self._data_bytes + len(tail) > self._max_event_bytes:
             return self._too_large(events)
         self._buffer += tail
@@ -115,12 +126,14 @@ class SSEDecoder:
         """End of stream: deliver a pending last line and a last event without a blank line."""
         if self._error is not None:
             raise self._error
+        # The pending line is never empty, so it only adds a field (or, under the single-newline
+        # tolerance, ends an event).
+        events: list[ServerSentEvent] = []
         if self._buffer:
-            # The pending line is never empty, so it only adds a field; it dispatches nothing.
             line, self._buffer = bytes(self._buffer), bytearray()
-            self._process_line(line)
+            self._process_line(line, events)
         event = self._dispatch()
-        return [] if event is None else [event]
+        return events if event is None else [*events, event]
 
     def _too_large(self, events: list[ServerSentEvent]) -> list[ServerSentEvent]:
         """Stop decoding: raise now, or after handing back the events already completed."""
@@ -137,16 +150,19 @@ class SSEDecoder:
             return events
         raise self._error
 
-    def _process_line(self, line: bytes) -> ServerSentEvent | None:
+    def _process_line(self, line: bytes, events: list[ServerSentEvent]) -> None:
+        """Apply one line; an event it completes is appended to ``events``."""
         if not line:
-            return self._dispatch()
+            event = self._dispatch()
+            if event is not None:
+                events.append(event)
+            return
         if line[:5] == b"data:":
             value = line[6:] if line[5:6] == b" " else line[5:]
-            self._data_bytes += len(line)
-            self._data.append(value.decode("utf-8", "replace"))
-            return None
+            self._add_data(value.decode("utf-8", "replace"), len(line), events)
+            return
         if line[:1] == b":":
-            return None
+            return
         field, sep, raw = line.partition(b":")
         value = raw[1:] if sep and raw[:1] == b" " else raw
         if field == b"event":
@@ -160,7 +176,22 @@ class SSEDecoder:
         elif field == b"data":  # "data" with no colon: an empty data line
             self._data_bytes += len(line)
             self._data.append("")
-        return None
+
+    def _add_data(self, value: str, size: int, events: list[ServerSentEvent]) -> None:
+        """Add a data line, dispatching what the single-newline tolerance says is complete."""
+        if len(self._data) == 1 and _line_event(value) and _one_json_object(self._data[0]):
+            self._line_events = True  # the pending object was an event of its own
+            events.append(self._take())
+        self._data_bytes += size
+        self._data.append(value)
+        if self._line_events and len(self._data) == 1 and (
+                value == "[DONE]" or _one_json_object(value)):
+            events.append(self._take())
+
+    def _take(self) -> ServerSentEvent:
+        event = self._dispatch()
+        assert event is not None  # only called with data pending
+        return event
 
     def _dispatch(self) -> ServerSentEvent | None:
         self._data_bytes = 0
@@ -172,3 +203,18 @@ class SSEDecoder:
         self._data = []
         self._event = None
         return event
+
+
+def _line_event(value: str) -> bool:
+    """A data line that can start an event of its own: a JSON object or ``[DONE]``."""
+    return value[:1] == "{" or value == "[DONE]"
+
+
+def _one_json_object(value: str) -> bool:
+    if not (value[:1] == "{" and value.rstrip()[-1:] == "}"):
+        return False
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True

@@ -30,6 +30,7 @@ import asyncio
 import atexit
 import json
 import logging
+import math
 import os
 import random
 import ssl
@@ -37,7 +38,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -45,10 +46,12 @@ from typing import Any
 import httpx
 
 from ._version import __version__
+from .bodies import SNIFF_BYTES, body_kind, body_text
 from .config import GatewayConfig
 from .coordination.pacing import Pacer, Ticket
 from .errors import (
     APIError,
+    DeadlineExceededError,
     GatewayConnectionError,
     GatewayError,
     GatewayTimeoutError,
@@ -90,7 +93,7 @@ class Response:
         """The body as JSON; a :class:`ResponseFormatError` if it is not JSON."""
         if self._json is _UNSET:
             try:
-                self._json = json.loads(self.content)
+                self._json = json.loads(body_text(self.content, self.content_type))
             except ValueError:
                 snippet = self.content[:200].decode("utf-8", "replace")
                 raise ResponseFormatError(
@@ -107,6 +110,20 @@ class Response:
 
 
 _UNSET: Any = object()
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds the gateway asked to wait: ``retry-after-ms`` (OpenAI's, more precise) first,
+    then ``Retry-After`` in seconds or as an HTTP date."""
+    milliseconds = headers.get("retry-after-ms")
+    if milliseconds:
+        try:
+            value = float(milliseconds) / 1000
+        except ValueError:
+            value = -1.0
+        if math.isfinite(value) and value >= 0:
+            return value
+    return _parse_retry_after(headers.get("retry-after"))
 
 
 def _parse_retry_after(value: str | None) -> float | None:
@@ -129,6 +146,7 @@ class RetryPolicy:
 
     def __init__(self, config: GatewayConfig) -> None:
         self.max_retries = config.max_retries
+        self.max_wait = config.max_retry_wait
         self.base = config.backoff_base
         self.cap = config.backoff_max
         self.deadline = config.deadline
@@ -154,6 +172,8 @@ class RetryPolicy:
             return None
         wait = random.uniform(0.0, min(self.cap, self.base * (2**attempt)))
         if retry_after is not None:
+            if retry_after > self.max_wait:  # the caller schedules it, not a sleeping call
+                return None
             wait = max(wait, retry_after)
         if deadline is not None and time.monotonic() + wait >= deadline:
             return None
@@ -217,12 +237,16 @@ def _translate(exc: httpx.HTTPError, what: str, timeout: float) -> tuple[Gateway
 class StreamResponse:
     """An open streaming response. Iterate :meth:`events` (or :meth:`aevents`) once."""
 
-    __slots__ = ("_owner", "_response", "body", "headers", "request_id", "status_code")
+    __slots__ = ("_chunks", "_deadline", "_owner", "_response", "body", "headers", "request_id",
+                 "status_code")
 
-    def __init__(self, response: httpx.Response, owner: Transport,
-                 body: bytes | None = None) -> None:
+    def __init__(self, response: httpx.Response, owner: Transport, body: bytes | None = None,
+                 *, chunks: Any = None, deadline: float | None = None) -> None:
         self._response = response
         self._owner = owner
+        # The body's chunks, including any already read to tell what the body is.
+        self._chunks = chunks
+        self._deadline = deadline
         self.status_code = response.status_code
         self.headers = response.headers
         self.request_id: str | None = response.headers.get(REQUEST_ID_HEADER)
@@ -230,6 +254,8 @@ class StreamResponse:
         """The whole body when the gateway answered JSON instead of a stream, else None."""
 
     def _broken(self, exc: httpx.HTTPError) -> GatewayError:
+        if self._overdue():
+            return self._past_deadline()
         idle = self._owner.config.stream_idle_timeout
         if isinstance(exc, httpx.ReadTimeout):
             error: GatewayError = GatewayTimeoutError(
@@ -242,19 +268,38 @@ class StreamResponse:
         error.request_id = self.request_id
         return error
 
+    def _overdue(self) -> bool:
+        return self._deadline is not None and time.monotonic() >= self._deadline
+
+    def _past_deadline(self) -> DeadlineExceededError:
+        error = DeadlineExceededError(
+            f"The stream was still running when the call's deadline of "
+            f"{self._owner.config.deadline:g} s passed; what it delivered is on the error "
+            "(partial_text). Raise deadline for longer answers (stream_idle_timeout bounds "
+            "each silence, deadline the whole call).")
+        error.request_id = self.request_id
+        return error
+
+    def _text(self) -> str:
+        assert self.body is not None
+        return body_text(self.body, str(self.headers.get("content-type", "")))
+
     def events(self) -> Iterator[ServerSentEvent]:
-        """Server-sent events as they arrive; a stream break raises a :class:`GatewayError`.
+        """Server-sent events as they arrive; a stream break raises a :class:`GatewayError`,
+        and so does the call's ``deadline`` passing while the stream still runs.
 
         A gateway that ignored ``stream: true`` and answered one JSON document yields it as a
         single event, so a whole ``chat.completion`` still reaches the caller.
         """
         if self.body is not None:
-            yield ServerSentEvent(self.body.decode("utf-8", "replace"))
+            yield ServerSentEvent(self._text())
             return
         decoder = SSEDecoder(max_event_bytes=self._owner.config.max_response_bytes)
         try:
-            for chunk in self._response.iter_bytes():
+            for chunk in self._body_chunks():
                 yield from decoder.feed(chunk)
+                if self._deadline is not None and self._overdue():
+                    raise self._past_deadline()
         except httpx.HTTPError as exc:
             raise self._broken(exc) from exc
         yield from decoder.flush()
@@ -262,25 +307,37 @@ class StreamResponse:
     async def aevents(self) -> AsyncIterator[ServerSentEvent]:
         """Async twin of :meth:`events`."""
         if self.body is not None:
-            yield ServerSentEvent(self.body.decode("utf-8", "replace"))
+            yield ServerSentEvent(self._text())
             return
         decoder = SSEDecoder(max_event_bytes=self._owner.config.max_response_bytes)
         try:
-            async for chunk in self._response.aiter_bytes():
+            async for chunk in self._abody_chunks():
                 for event in decoder.feed(chunk):
                     yield event
+                if self._deadline is not None and self._overdue():
+                    raise self._past_deadline()
         except httpx.HTTPError as exc:
             raise self._broken(exc) from exc
         for event in decoder.flush():
             yield event
 
+    def _body_chunks(self) -> Iterator[bytes]:
+        chunks: Iterator[bytes] = self._chunks or self._response.iter_bytes()
+        return chunks
+
+    def _abody_chunks(self) -> AsyncIterator[bytes]:
+        chunks: AsyncIterator[bytes] = self._chunks or self._response.aiter_bytes()
+        return chunks
+
+    # A download's size, not a model, decides how long it takes: binary bodies are bounded by
+    # the idle timeout between chunks, not by the call's deadline.
     def iter_bytes(self) -> Iterator[bytes]:
         """The raw body, for binary downloads."""
         if self.body is not None:
             yield self.body
             return
         try:
-            yield from self._response.iter_bytes()
+            yield from self._body_chunks()
         except httpx.HTTPError as exc:
             raise self._broken(exc) from exc
 
@@ -290,10 +347,51 @@ class StreamResponse:
             yield self.body
             return
         try:
-            async for chunk in self._response.aiter_bytes():
+            async for chunk in self._abody_chunks():
                 yield chunk
         except httpx.HTTPError as exc:
             raise self._broken(exc) from exc
+
+
+def _sniff(chunks: Iterator[bytes]) -> bytes:
+    """Read just enough of a body to tell what it is (see :mod:`gateway_core.bodies`)."""
+    head, seen = bytearray(), 0
+    for chunk in chunks:
+        head += chunk
+        seen = _significant(seen, chunk)
+        if seen >= SNIFF_BYTES:
+            break
+    return bytes(head)
+
+
+async def _asniff(chunks: AsyncIterator[bytes]) -> bytes:
+    """Async twin of :func:`_sniff`."""
+    head, seen = bytearray(), 0
+    async for chunk in chunks:
+        head += chunk
+        seen = _significant(seen, chunk)
+        if seen >= SNIFF_BYTES:
+            break
+    return bytes(head)
+
+
+def _significant(seen: int, chunk: bytes) -> int:
+    """Significant bytes so far: after a BOM and whitespace (keep-alive newlines before the
+    first event). Each chunk is looked at once, so a body of tiny chunks costs linear time."""
+    return seen + len(chunk if seen else chunk.lstrip(b"\xef\xbb\xbf \t\r\n"))
+
+
+async def _prepend(head: bytes, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    if head:
+        yield head
+    async for chunk in chunks:
+        yield chunk
+
+
+def _chain(head: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    if head:
+        yield head
+    yield from chunks
 
 
 class Transport:
@@ -305,10 +403,14 @@ class Transport:
     def __init__(self, config: GatewayConfig) -> None:
         self.config = config
         self.policy = RetryPolicy(config)
-        self._secrets = (config.secret,)
-        self._auth = {"Authorization": f"Bearer {config.secret}"}
+        self._secrets = config.secrets
+        # Sent to the gateway's own origin only: the key, and the configured headers (gateways
+        # such as Portkey route and authenticate by header).
+        self._home = {"Authorization": f"Bearer {config.secret}", **dict(config.headers)}
+        self._home_names = tuple(self._home)
         self._root = config.root_url
         self._origin = httpx.URL(self._root).copy_with(path="/", query=None)
+        self._home_origin = (self._origin.scheme, self._origin.host, self._origin.port)
         self._ssl: ssl.SSLContext | None = None
         self._fresh_pools()
         self.timeout = httpx.Timeout(config.timeout, connect=config.connect_timeout)
@@ -370,9 +472,8 @@ class Transport:
 
     def _client_options(self) -> dict[str, Any]:
         config = self.config
-        headers = {"User-Agent": _USER_AGENT, **dict(config.headers)}
         options: dict[str, Any] = {
-            "headers": headers,
+            "headers": {"User-Agent": _USER_AGENT},
             "timeout": self.timeout,
             "follow_redirects": True,
             "limits": httpx.Limits(max_connections=config.max_connections,
@@ -383,6 +484,17 @@ class Transport:
         options["verify"] = self.ssl_context()
         return options
 
+    def _keep_home(self, request: httpx.Request) -> None:
+        """Every request, redirect hops included: the gateway's headers never leave its origin
+        (httpx drops only ``Authorization`` on a cross-origin redirect)."""
+        url = request.url
+        if (url.scheme, url.host, url.port) != self._home_origin:
+            for name in self._home_names:
+                request.headers.pop(name, None)
+
+    async def _akeep_home(self, request: httpx.Request) -> None:
+        self._keep_home(request)
+
     @property
     def sync_client(self) -> httpx.Client:
         """The shared sync client (created on first use; a new one in a forked child)."""
@@ -391,7 +503,8 @@ class Transport:
         if client is None:
             with self._lock:
                 if self._sync is None:
-                    self._sync = httpx.Client(**self._client_options())
+                    self._sync = httpx.Client(
+                        **self._client_options(), event_hooks={"request": [self._keep_home]})
                 client = self._sync
         return client
 
@@ -407,8 +520,12 @@ class Transport:
         loop = asyncio.get_running_loop()
         client = self._async.get(loop)
         if client is None or client.is_closed:
-            client = self._adopt(loop, httpx.AsyncClient(**self._client_options()))
+            client = self._adopt(loop, self._new_async_client())
         return client
+
+    def _new_async_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(**self._client_options(),
+                                 event_hooks={"request": [self._akeep_home]})
 
     async def aclient(self) -> httpx.AsyncClient:
         """:attr:`async_client`, built in a worker thread the first time in each loop: loading
@@ -420,7 +537,7 @@ class Transport:
         if client is not None and not client.is_closed:
             return client
         # An AsyncClient binds to no loop until its first request, so a thread may build it.
-        built = await asyncio.to_thread(lambda: httpx.AsyncClient(**self._client_options()))
+        built = await asyncio.to_thread(self._new_async_client)
         return self._adopt(loop, built)
 
     def _adopt(self, loop: asyncio.AbstractEventLoop, client: httpx.AsyncClient
@@ -501,13 +618,11 @@ class Transport:
     def is_gateway_url(self, url: str) -> bool:
         """True if ``url`` is on the gateway's own origin (only then is the key sent)."""
         target = httpx.URL(url)
-        return (target.scheme, target.host, target.port) == (
-            self._origin.scheme, self._origin.host, self._origin.port
-        )
+        return (target.scheme, target.host, target.port) == self._home_origin
 
     def _headers(self, path: str, url: str, extra: Mapping[str, str] | None) -> dict[str, str]:
         relative = path[:1] == "/"
-        headers = dict(self._auth) if relative or self.is_gateway_url(url) else {}
+        headers = dict(self._home) if relative or self.is_gateway_url(url) else {}
         if extra:
             headers.update(extra)
         return headers
@@ -527,7 +642,10 @@ class Transport:
         status = response.status_code
         if status >= 400 or status < 200:
             return self._api_error(response, what)
-        if check_body and response.content[:1] == b"{":
+        kind = body_kind(response.content[:64])
+        if kind == "html":  # a web front end or a proxy's page is never an API answer
+            return self._api_error(response, what)
+        if check_body and kind == "json":
             try:
                 body = response.json()
             except ResponseFormatError:
@@ -567,18 +685,22 @@ class Transport:
             raise self._too_large(raw, what)
         return limit
 
-    def _read_capped(self, raw: httpx.Response, what: str) -> bytes:
-        limit, size, parts = self._size_limit(raw, what), 0, []
-        for chunk in raw.iter_bytes():
+    def _read_capped(self, raw: httpx.Response, what: str, chunks: Iterable[bytes] | None = None,
+                     head: bytes = b"") -> bytes:
+        """The whole body (``head``: what was already read of ``chunks``), up to the cap."""
+        limit, size, parts = self._size_limit(raw, what), len(head), [head]
+        for chunk in raw.iter_bytes() if chunks is None else chunks:
             size += len(chunk)
             if size > limit:
                 raise self._too_large(raw, what)
             parts.append(chunk)
         return b"".join(parts)
 
-    async def _aread_capped(self, raw: httpx.Response, what: str) -> bytes:
-        limit, size, parts = self._size_limit(raw, what), 0, []
-        async for chunk in raw.aiter_bytes():
+    async def _aread_capped(self, raw: httpx.Response, what: str,
+                            chunks: AsyncIterator[bytes] | None = None, head: bytes = b"") -> bytes:
+        """Async twin of :meth:`_read_capped`."""
+        limit, size, parts = self._size_limit(raw, what), len(head), [head]
+        async for chunk in raw.aiter_bytes() if chunks is None else chunks:
             size += len(chunk)
             if size > limit:
                 raise self._too_large(raw, what)
@@ -686,9 +808,14 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool = True,
+        events: bool = False,
         what: str = "",
     ) -> Iterator[StreamResponse]:
-        """Open a streaming response. Retries happen only before the first byte of the body."""
+        """Open a streaming response. Retries happen only before the first byte of the body.
+
+        ``events=True`` (an event stream is expected): the body's first bytes, not its
+        Content-Type, decide whether it is a stream, a whole JSON answer, or an error page.
+        """
         url = self.url(path)
         request_headers = self._headers(path, url, headers)
         client = self.sync_client
@@ -699,33 +826,23 @@ class Transport:
                 client, method, url, json=json, params=params, headers=request_headers,
                 timeout=attempts.capped(self.stream_timeout),
             )
+            raw: httpx.Response | None = None
             try:
                 raw = client.send(request, stream=True)
+                opened = self._open(raw, attempts, what, events)
             except httpx.HTTPError as exc:
+                if raw is not None:
+                    raw.close()
                 time.sleep(attempts.after_exception(exc))
                 continue
-            if 200 <= raw.status_code < 300 and not _is_json(raw):
-                attempts.received(raw, b"")
+            if isinstance(opened, StreamResponse):
                 try:
-                    yield StreamResponse(raw, self)
+                    yield opened
                 finally:
                     raw.close()
                 return
-            try:
-                try:
-                    content = self._read_capped(raw, what)
-                except httpx.HTTPError as exc:
-                    time.sleep(attempts.after_exception(exc))
-                    continue
-                received = attempts.received(raw, content)
-                failure = (self._check(received, what, check_body=True)
-                           if 200 <= raw.status_code < 300 else self._error_of(received, what))
-                if failure is None:  # a whole JSON answer instead of a stream
-                    yield StreamResponse(raw, self, body=content)
-                    return
-            finally:
-                raw.close()
-            time.sleep(attempts.after_failure(failure, raw.headers))
+            raw.close()
+            time.sleep(attempts.after_failure(opened, raw.headers))
 
     @asynccontextmanager
     async def astream(
@@ -737,6 +854,7 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool = True,
+        events: bool = False,
         what: str = "",
     ) -> AsyncIterator[StreamResponse]:
         """Async twin of :meth:`stream`."""
@@ -750,36 +868,83 @@ class Transport:
                 client, method, url, json=json, params=params, headers=request_headers,
                 timeout=attempts.capped(self.stream_timeout),
             )
+            raw: httpx.Response | None = None
             try:
                 raw = await client.send(request, stream=True)
+                opened = await self._aopen(raw, attempts, what, events)
             except httpx.HTTPError as exc:
+                if raw is not None:
+                    await raw.aclose()
                 await asyncio.sleep(attempts.after_exception(exc))
                 continue
-            if 200 <= raw.status_code < 300 and not _is_json(raw):
-                attempts.received(raw, b"")
+            if isinstance(opened, StreamResponse):
                 try:
-                    yield StreamResponse(raw, self)
+                    yield opened
                 finally:
                     await raw.aclose()
                 return
-            try:
-                try:
-                    content = await self._aread_capped(raw, what)
-                except httpx.HTTPError as exc:
-                    await asyncio.sleep(attempts.after_exception(exc))
-                    continue
-                received = attempts.received(raw, content)
-                failure = (self._check(received, what, check_body=True)
-                           if 200 <= raw.status_code < 300 else self._error_of(received, what))
-                if failure is None:  # a whole JSON answer instead of a stream
-                    yield StreamResponse(raw, self, body=content)
-                    return
-            finally:
-                await raw.aclose()
-            await asyncio.sleep(attempts.after_failure(failure, raw.headers))
+            await raw.aclose()
+            await asyncio.sleep(attempts.after_failure(opened, raw.headers))
+
+    def _open(self, raw: httpx.Response, attempts: _Attempts, what: str, events: bool
+              ) -> StreamResponse | GatewayError:
+        """The stream to hand out, or the failure to retry or raise (reads at most the head
+        of a streamed body; a whole body only when it is not a stream)."""
+        chunks = raw.iter_bytes()
+        head = _sniff(chunks) if events and _success(raw) else b""
+        if self._streams(raw, head, events):
+            attempts.received(raw, b"")
+            return StreamResponse(raw, self, chunks=_chain(head, chunks),
+                                  deadline=attempts.deadline)
+        content = self._read_capped(raw, what, chunks, head)
+        return self._opened(attempts.received(raw, content), raw, what, events)
+
+    async def _aopen(self, raw: httpx.Response, attempts: _Attempts, what: str, events: bool
+                     ) -> StreamResponse | GatewayError:
+        """Async twin of :meth:`_open`."""
+        chunks = raw.aiter_bytes()
+        head = await _asniff(chunks) if events and _success(raw) else b""
+        if self._streams(raw, head, events):
+            attempts.received(raw, b"")
+            return StreamResponse(raw, self, chunks=_prepend(head, chunks),
+                                  deadline=attempts.deadline)
+        content = await self._aread_capped(raw, what, chunks, head)
+        return self._opened(attempts.received(raw, content), raw, what, events)
+
+    @staticmethod
+    def _streams(raw: httpx.Response, head: bytes, events: bool) -> bool:
+        """Whether a response is handed out as it arrives: an event stream (by its bytes), or
+        a binary download (anything 2xx not labelled JSON)."""
+        if not _success(raw):
+            return False
+        if events:
+            return body_kind(head) in ("sse", "empty")
+        return not _is_json(raw)
+
+    def _opened(self, response: Response, raw: httpx.Response, what: str, events: bool
+                ) -> StreamResponse | GatewayError:
+        """A whole body where a stream was asked for: a JSON answer, or the error it is."""
+        if not _success(raw):
+            return self._error_of(response, what)
+        failure = self._check(response, what, check_body=True)
+        if failure is None and events and body_kind(response.content[:64]) != "json":
+            failure = self._not_a_stream(response, what)
+        return failure or StreamResponse(raw, self, body=response.content)
+
+    def _not_a_stream(self, response: Response, what: str) -> ResponseFormatError:
+        snippet = redact(body_text(response.content[:300], response.content_type), self._secrets)
+        return ResponseFormatError(
+            f"{what or 'The request'}: the gateway answered HTTP {response.status_code} with a "
+            f"body that is neither an event stream nor JSON: {snippet!r}. Check that the base "
+            "URL points at the API.", status_code=response.status_code,
+            request_id=response.request_id)
 
     def _error_of(self, response: Response, what: str) -> GatewayError:
         return self._check(response, what, check_body=False) or self._api_error(response, what)
+
+
+def _success(raw: httpx.Response) -> bool:
+    return 200 <= raw.status_code < 300
 
 
 def _is_json(raw: httpx.Response) -> bool:
@@ -818,7 +983,7 @@ class _Attempts:
             return timeout
         left = self.deadline - time.monotonic()
         if left <= 0.001:
-            raise GatewayTimeoutError(
+            raise DeadlineExceededError(
                 f"{self.what or self.method + ' ' + self.url}: the overall deadline of "
                 f"{self.transport.config.deadline:g} s passed before the next attempt. Raise "
                 "deadline or lower max_retries.")
@@ -835,8 +1000,7 @@ class _Attempts:
         self._log(raw.status_code, response.request_id)
         pacer, ticket = self.transport.pacer, self.ticket
         if pacer is not None and ticket is not None:
-            pacer.after(ticket, raw.status_code,
-                        _parse_retry_after(raw.headers.get("retry-after")), content)
+            pacer.after(ticket, raw.status_code, _retry_after(raw.headers), content)
         return response
 
     def after_exception(self, exc: httpx.HTTPError) -> float:
@@ -845,7 +1009,8 @@ class _Attempts:
         return self._next(error, sent, None, exc)
 
     def after_failure(self, failure: GatewayError, headers: httpx.Headers) -> float:
-        retry_after = _parse_retry_after(headers.get("retry-after"))
+        retry_after = _retry_after(headers)
+        failure.retry_after = retry_after
         return self._next(failure, True, retry_after, None)
 
     def _next(

@@ -20,8 +20,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..bodies import body_kind
 from ..errors import GatewayError, ResponseTooLargeError, TransportError
 from ..profiles import ModelProfile, resolve_profile
+from ..sse import ServerSentEvent, SSEDecoder
 from .learned import LEARNED, LearnedRejections
 from .request import build_request
 from .response import parse_choices, parse_completion
@@ -30,7 +32,7 @@ from .types import ChatDelta, ChatResult, MediaKind
 from .validate import check_model
 
 if TYPE_CHECKING:
-    from ..transport import Transport
+    from ..transport import Response, StreamResponse, Transport
     from .structured import StructuredSpec
 
 __all__ = [
@@ -232,7 +234,39 @@ def _path(call: ChatCall) -> str:
     return RESPONSES_PATH if call.wire == "responses" else PATH
 
 
-def _answer(response: Any, call: ChatCall) -> Any:
+def _results(response: Response, call: ChatCall, secrets: tuple[str, ...]) -> list[ChatResult]:
+    """Every choice of a plain call's answer. A gateway that streamed although no stream was
+    asked for (some relays always do) still gives the whole answer: its events are read as a
+    stream would be, and the assembled result is the only choice."""
+    if body_kind(response.content[:64]) != "sse":
+        return parse_choices(_answer(response, call), request_id=response.request_id,
+                             think_tags=call.think_tags, media_kind=call.media_kind)
+    accumulator = _new_accumulator(call, response.request_id, secrets)
+    decoder = SSEDecoder(max_event_bytes=len(response.content) + 1)
+    events = [*decoder.feed(response.content), *decoder.flush()]
+    for event in _translated(iter(events), call):
+        if event.event == "message":
+            accumulator.feed(event.data)
+        else:
+            accumulator.feed_event(event.data, event.event)
+    return [accumulator.finish()]
+
+
+def _result(response: Response, call: ChatCall, secrets: tuple[str, ...]) -> ChatResult:
+    """The first choice of a plain call's answer (see :func:`_results`)."""
+    if body_kind(response.content[:64]) == "sse":
+        return _results(response, call, secrets)[0]
+    return parse_completion(_answer(response, call), request_id=response.request_id,
+                            think_tags=call.think_tags, media_kind=call.media_kind)
+
+
+def _new_accumulator(call: ChatCall, request_id: str | None,
+                     secrets: tuple[str, ...]) -> StreamAccumulator:
+    return StreamAccumulator(request_id=request_id, think_tags=call.think_tags,
+                             media_kind=call.media_kind, secrets=secrets)
+
+
+def _answer(response: Response, call: ChatCall) -> Any:
     """The body as a ``chat.completion`` (a Responses object is translated)."""
     body = response.json()
     if call.wire == "responses":
@@ -242,13 +276,18 @@ def _answer(response: Any, call: ChatCall) -> Any:
     return body
 
 
-def _events(response: Any, call: ChatCall) -> Any:
+def _events(response: StreamResponse, call: ChatCall) -> Iterator[ServerSentEvent]:
     """The stream's events as chat chunk events (Responses events are translated)."""
+    return _translated(response.events(), call)
+
+
+def _translated(events: Iterator[ServerSentEvent], call: ChatCall) -> Iterator[ServerSentEvent]:
     if call.wire != "responses":
-        return response.events()
+        return events
     from ..responses import ResponsesStreamTranslator
 
-    return ResponsesStreamTranslator().translate(response.events())
+    translated: Iterator[ServerSentEvent] = ResponsesStreamTranslator().translate(events)
+    return translated
 
 
 def _aevents(response: Any, call: ChatCall) -> Any:
@@ -284,8 +323,7 @@ def complete_all(
             if plan.recover(error, body):
                 continue
             raise
-        results = parse_choices(_answer(response, call), request_id=response.request_id,
-                                think_tags=call.think_tags, media_kind=call.media_kind)
+        results = _results(response, call, transport.config.secrets)
         return [plan.finish(result) for result in results]
 
 
@@ -302,10 +340,7 @@ def complete(
             if plan.recover(error, body):
                 continue
             raise
-        return plan.finish(parse_completion(
-            _answer(response, call), request_id=response.request_id, think_tags=call.think_tags,
-            media_kind=call.media_kind,
-        ))
+        return plan.finish(_result(response, call, transport.config.secrets))
 
 
 async def acomplete_all(
@@ -324,8 +359,7 @@ async def acomplete_all(
             if plan.recover(error, body):
                 continue
             raise
-        results = parse_choices(_answer(response, call), request_id=response.request_id,
-                                think_tags=call.think_tags, media_kind=call.media_kind)
+        results = _results(response, call, transport.config.secrets)
         return [plan.finish(result) for result in results]
 
 
@@ -345,10 +379,7 @@ async def acomplete(
             if plan.recover(error, body):
                 continue
             raise
-        return plan.finish(parse_completion(
-            _answer(response, call), request_id=response.request_id, think_tags=call.think_tags,
-            media_kind=call.media_kind,
-        ))
+        return plan.finish(_result(response, call, transport.config.secrets))
 
 
 class ChatStream:
@@ -376,12 +407,9 @@ class ChatStream:
         return self._plan.method
 
     def _accumulator(self, request_id: str | None) -> StreamAccumulator:
-        call = self.call
         self.request_id = request_id
-        self.accumulator = StreamAccumulator(
-            request_id=request_id, think_tags=call.think_tags, media_kind=call.media_kind,
-            secrets=(self._transport.config.secret,),
-        )
+        self.accumulator = _new_accumulator(self.call, request_id,
+                                            self._transport.config.secrets)
         return self.accumulator
 
     def __iter__(self) -> Iterator[ChatDelta]:
@@ -392,7 +420,8 @@ class ChatStream:
             opened = False
             try:
                 with transport.stream("POST", _path(self.call), json=body, what="Chat stream",
-                                      idempotent=_idempotent(self.call)) as response:
+                                      idempotent=_idempotent(self.call),
+                                      events=True) as response:
                     opened = True
                     accumulator = self._accumulator(response.request_id)
                     feed = accumulator.feed
@@ -403,7 +432,10 @@ class ChatStream:
                             if delta is not None:
                                 yield delta
                     except (TransportError, ResponseTooLargeError) as exc:
-                        raise accumulator.broken(exc) from exc
+                        error = accumulator.broken(exc)
+                        if error is exc:  # the deadline: raised as itself, never its own cause
+                            raise
+                        raise error from exc
                     tail = accumulator.flush()
                     if tail is not None:
                         yield tail
@@ -444,14 +476,12 @@ class AsyncChatStream:
             try:
                 async with transport.astream(
                     "POST", _path(call), json=body, what="Chat stream",
-                    idempotent=_idempotent(call)
+                    idempotent=_idempotent(call), events=True,
                 ) as response:
                     opened = True
                     self.request_id = response.request_id
-                    accumulator = self.accumulator = StreamAccumulator(
-                        request_id=response.request_id, think_tags=call.think_tags,
-                        media_kind=call.media_kind, secrets=(transport.config.secret,),
-                    )
+                    accumulator = self.accumulator = _new_accumulator(
+                        call, response.request_id, transport.config.secrets)
                     feed = accumulator.feed
                     try:
                         async for event in _aevents(response, call):
@@ -460,7 +490,10 @@ class AsyncChatStream:
                             if delta is not None:
                                 yield delta
                     except (TransportError, ResponseTooLargeError) as exc:
-                        raise accumulator.broken(exc) from exc
+                        error = accumulator.broken(exc)
+                        if error is exc:  # the deadline: raised as itself, never its own cause
+                            raise
+                        raise error from exc
                     tail = accumulator.flush()
                     if tail is not None:
                         yield tail

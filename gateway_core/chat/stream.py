@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import (
+    DeadlineExceededError,
     GatewayError,
     IncompleteStreamError,
     error_from_response,
@@ -282,8 +283,11 @@ class StreamAccumulator:
             request_id=self.request_id,
         )
 
-    def broken(self, cause: GatewayError) -> IncompleteStreamError:
-        """Wrap a transport failure in the middle of the stream."""
+    def broken(self, cause: GatewayError) -> GatewayError:
+        """Wrap a transport failure in the middle of the stream. The caller's own deadline
+        keeps its class (it is not a broken stream to retry), with the partial output on it."""
+        if isinstance(cause, DeadlineExceededError):
+            return self._partial_error(cause)
         return self.incomplete(
             f"The stream broke before the answer was complete: {cause.message} The text "
             "received so far is on the error (partial_text)."

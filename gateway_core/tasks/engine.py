@@ -418,7 +418,7 @@ class TaskEngine:
             if info is not None:
                 raise error_from_response(response.status_code, response.content,
                                           request_id=response.request_id, info=info,
-                                          secrets=(self.transport.config.secret,),
+                                          secrets=self.transport.config.secrets,
                                           what=f"Checking task {record.task_id}")
         return snapshot
 

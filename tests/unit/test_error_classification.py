@@ -77,7 +77,7 @@ HTML = ("The gateway, or a proxy in front of it such as Cloudflare, returned an 
     (b"<html><head><title>502  Bad\n Gateway</title></head></html>", "",
      (HTML.format(" (502 Bad Gateway)"), None, None, None, True)),
     (b"<html>no title</html>", "", (HTML.format(""), None, None, None, True)),
-    (b'{"x": 1}', "text/HTML; charset=utf-8", (HTML.format(""), None, None, None, True)),
+    (b'{"x": 1}', "text/HTML; charset=utf-8", ('{"x": 1}', None, None, None, False)),
     (b"plain failure text", "", ("plain failure text", None, None, None, False)),
     (b'"just a string"', "", ("just a string", None, None, None, False)),
     (b"[1, 2]", "", ("[1, 2]", None, None, None, False)),
@@ -169,8 +169,10 @@ def test_english_quota_and_saturation_words_are_recognised_in_any_case() -> None
 
 
 def test_the_content_type_and_status_reach_the_body_parser() -> None:
-    html = error_from_response(502, b'{"x": 1}', content_type="text/html")
-    assert html.message.startswith(HTML.format(""))
+    labelled_html = error_from_response(
+        502, b'{"error": {"message": "upstream down", "code": "u1"}}', content_type="text/html")
+    assert labelled_html.gateway_message == "upstream down" and labelled_html.code == "u1"
+    assert not labelled_html.html_page
     empty = error_from_response(502, b"")
     assert empty.message.startswith("The gateway answered HTTP 502 with an empty body.")
 

@@ -201,10 +201,43 @@ def test_idempotence_matters_only_once_the_body_may_have_left() -> None:
 
 
 def test_no_deadline_means_no_time_limit(clock: Clock) -> None:
-    retry = policy(deadline=None, backoff_base=1000.0, backoff_max=1000.0)
+    retry = policy(deadline=None, backoff_base=1000.0, backoff_max=1000.0,
+                   max_retry_wait=20_000.0)
     assert retry.start() is None
     assert retry.delay(e.ServerError("x"), 0, idempotent=True, body_sent=True, deadline=None,
                        retry_after=10_000.0) == 10_000.0
+
+
+# ------------------------------------------------------------------ waits the gateway asks for
+
+@pytest.mark.parametrize(("asked", "slept"), [(59.5, True), (60.0, True), (60.5, False),
+                                              (3600.0, False)])
+def test_a_wait_beyond_max_retry_wait_is_not_slept(asked: float, slept: bool) -> None:
+    wait = policy(deadline=None).delay(e.RateLimitError("x"), 0, idempotent=True,
+                                       body_sent=True, deadline=None, retry_after=asked)
+    assert (wait == asked) if slept else wait is None
+
+
+def test_max_retry_wait_is_a_setting() -> None:
+    retry = policy(deadline=None, max_retry_wait=5.0)
+    assert retry.delay(e.RateLimitError("x"), 0, idempotent=True, body_sent=True,
+                       deadline=None, retry_after=5.0) == 5.0
+    assert retry.delay(e.RateLimitError("x"), 0, idempotent=True, body_sent=True,
+                       deadline=None, retry_after=5.01) is None
+
+
+@pytest.mark.parametrize(("headers", "seconds"), [
+    ({"retry-after-ms": "1500"}, 1.5),
+    ({"retry-after-ms": "250.5", "retry-after": "9"}, 0.2505),  # the precise one wins
+    ({"retry-after-ms": "soon", "retry-after": "9"}, 9.0),
+    ({"retry-after-ms": "nan", "retry-after": "2"}, 2.0),
+    ({"retry-after-ms": "-5", "retry-after": "2"}, 2.0),
+    ({"retry-after-ms": "inf"}, None),
+    ({"retry-after": "7"}, 7.0),
+    ({}, None),
+])
+def test_retry_after_headers(headers: dict[str, str], seconds: float | None) -> None:
+    assert transport_module._retry_after(httpx.Headers(headers)) == seconds
 
 
 def test_a_wait_that_would_end_at_the_deadline_gives_up(clock: Clock,

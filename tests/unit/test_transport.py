@@ -253,10 +253,35 @@ def test_html_page_error(clock: Clock) -> None:
 
 
 def test_non_json_success_body(clock: Clock) -> None:
-    transport, _ = make(sequence(httpx.Response(200, text="<html>login</html>")))
+    transport, _ = make(sequence(httpx.Response(200, text="login required")))
     response = transport.request("GET", "/v1/models")
     with pytest.raises(e.ResponseFormatError, match="not JSON"):
         response.json()
+
+
+@pytest.mark.parametrize("content_type", ["text/html", "application/json", "text/plain", ""])
+@pytest.mark.parametrize("call", ["request", "stream"])
+def test_an_html_page_is_an_error_sent_once_whatever_its_label(
+        clock: Clock, content_type: str, call: str) -> None:
+    page = b"\xef\xbb\xbf\n  <!DOCTYPE html><html><title>Sign in</title></html>"
+    transport, seen = make(sequence(httpx.Response(
+        200, content=page, headers={"content-type": content_type} if content_type else {})))
+    with pytest.raises(e.APIError, match="HTML") as info:
+        if call == "request":
+            transport.request("POST", "/v1/chat/completions", json={})
+        else:
+            with transport.stream("POST", "/v1/chat/completions", json={}, events=True):
+                pass
+    assert info.value.html_page and info.value.status_code == 200
+    assert not info.value.retryable
+    assert len(seen) == 1
+
+
+def test_a_charset_other_than_utf8_is_honoured(clock: Clock) -> None:
+    body = '{"object": "list", "note": "余额充足"}'.encode("gb18030")
+    transport, _ = make(sequence(httpx.Response(
+        200, content=body, headers={"content-type": "application/json; charset=GB18030"})))
+    assert transport.request("GET", "/v1/models").json()["note"] == "余额充足"
 
 
 def test_stream_retries_before_the_first_byte(clock: Clock) -> None:
