@@ -54,8 +54,9 @@ class SSEDecoder:
     same call when there are none, else by the next :meth:`feed` or :meth:`flush`.
     """
 
-    __slots__ = ("_buffer", "_data", "_data_bytes", "_error", "_event", "_last_id",
-                 "_line_events", "_max_event_bytes", "_retry", "_skip_lf", "_started")
+    __slots__ = ("_buffer", "_data", "_data_bytes", "_data_event", "_error", "_event",
+                 "_event_after_data", "_last_id", "_line_events", "_max_event_bytes", "_retry",
+                 "_skip_lf", "_started")
 
     def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
         if max_event_bytes < 1:
@@ -74,6 +75,10 @@ class SSEDecoder:
         self._started = False
         # Set once the stream proved to end its events with a single newline (see above).
         self._line_events = False
+        # The event name when the pending data began, and whether an ``event:`` line came
+        # after it: under the tolerance that later name belongs to the next event.
+        self._data_event: str | None = None
+        self._event_after_data = False
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode ``chunk`` and return the events it completed (possibly none)."""
@@ -167,6 +172,7 @@ class SSEDecoder:
         value = raw[1:] if sep and raw[:1] == b" " else raw
         if field == b"event":
             self._event = value.decode("utf-8", "replace")
+            self._event_after_data = bool(self._data)
         elif field == b"id":
             if b"\x00" not in value:
                 self._last_id = value.decode("utf-8", "replace")
@@ -181,7 +187,12 @@ class SSEDecoder:
         """Add a data line, dispatching what the single-newline tolerance says is complete."""
         if len(self._data) == 1 and _line_event(value) and _one_json_object(self._data[0]):
             self._line_events = True  # the pending object was an event of its own
+            later = self._event if self._event_after_data else None
+            self._event = self._data_event
             events.append(self._take())
+            self._event = later
+        if not self._data:
+            self._data_event, self._event_after_data = self._event, False
         self._data_bytes += size
         self._data.append(value)
         if self._line_events and len(self._data) == 1 and (

@@ -404,6 +404,7 @@ class Transport:
         self.config = config
         self.policy = RetryPolicy(config)
         self._secrets = config.secrets
+        self._secret_bytes = _secret_forms(self._secrets)
         # Sent to the gateway's own origin only: the key, and the configured headers (gateways
         # such as Portkey route and authenticate by header).
         self._home = {"Authorization": f"Bearer {config.secret}", **dict(config.headers)}
@@ -657,6 +658,15 @@ class Transport:
                     secrets=self._secrets, what=what, info=info,
                 )
         return None
+
+    def scrub(self, content: bytes) -> bytes:
+        """A read body with every secret replaced by ``***``: a gateway that echoes the key (in
+        a task's failure reason, an error, any field) must not hand it to the journal, a tool's
+        output, an exception or a log. One search per secret; nothing is copied when absent."""
+        for secret in self._secret_bytes:
+            if secret in content:
+                content = content.replace(secret, b"***")
+        return content
 
     def finish(self, error: GatewayError, attempts: int) -> GatewayError:
         """The error to raise after ``attempts`` tries: redacted, with the attempt count."""
@@ -943,6 +953,18 @@ class Transport:
         return self._check(response, what, check_body=False) or self._api_error(response, what)
 
 
+def _secret_forms(secrets: tuple[str, ...]) -> tuple[bytes, ...]:
+    """The byte forms :meth:`Transport.scrub` looks for: each secret, and the key without its
+    ``sk-`` prefix (as :func:`~gateway_core.errors.redact` does for text)."""
+    forms: list[bytes] = []
+    for secret in secrets:
+        forms.append(secret.encode())
+        bare = secret[3:] if secret.startswith("sk-") else ""
+        if len(bare) >= 8:
+            forms.append(bare.encode())
+    return tuple(forms)
+
+
 def _success(raw: httpx.Response) -> bool:
     return 200 <= raw.status_code < 300
 
@@ -996,6 +1018,7 @@ class _Attempts:
                              write=cap(timeout.write), pool=cap(timeout.pool))
 
     def received(self, raw: httpx.Response, content: bytes) -> Response:
+        content = self.transport.scrub(content)
         response = Response(raw.status_code, raw.headers, content, self.url)
         self._log(raw.status_code, response.request_id)
         pacer, ticket = self.transport.pacer, self.ticket

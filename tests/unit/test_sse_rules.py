@@ -94,3 +94,59 @@ def test_the_message_says_what_to_raise_and_where() -> None:
         "data lines, with no end in sight); reading the stream stopped. Raise "
         "max_response_bytes in GatewayConfig if events this large are expected."
     )
+
+
+# ------------------------------------------------------------------ single-newline events
+
+SINGLE_NEWLINE = (b'data: {"n": 1}\ndata: {"n": 2}\r\ndata: {"n": 3, "t": "a\\nb"}\n'
+                  b"data: [DONE]\n")
+
+
+@pytest.mark.parametrize("cut", range(len(SINGLE_NEWLINE) + 1))
+def test_events_ended_by_one_newline_are_one_event_per_json_line(cut: int) -> None:
+    events = decode(SSEDecoder(), SINGLE_NEWLINE[:cut], SINGLE_NEWLINE[cut:])
+    assert [e.data for e in events] == ['{"n": 1}', '{"n": 2}', '{"n": 3, "t": "a\\nb"}',
+                                        "[DONE]"]
+
+
+def test_once_seen_each_json_line_is_an_event_as_soon_as_it_ends() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b'data: {"n": 1}\n') == []  # one line alone may still be continued
+    assert [e.data for e in decoder.feed(b'data: {"n": 2}\n')] == ['{"n": 1}', '{"n": 2}']
+    assert [e.data for e in decoder.feed(b'data: {"n": 3}\n')] == ['{"n": 3}']
+    assert [e.data for e in decoder.feed(b"data: [DONE]\n")] == ["[DONE]"]
+
+
+@pytest.mark.parametrize(("stream", "data"), [
+    # Pretty-printed JSON over several data lines: joined, as the spec says.
+    (b'data: {\ndata: "n": 1\ndata: }\n\n', '{\n"n": 1\n}'),
+    # A complete object followed by text: not one JSON object per line, joined.
+    (b'data: {"n": 1}\ndata: more\n\n', '{"n": 1}\nmore'),
+    # Text lines: joined.
+    (b"data: a\ndata: b\n\n", "a\nb"),
+    # A line that only looks complete ({...} that is not JSON): joined.
+    (b"data: {not json}\ndata: {\"n\": 2}\n\n", '{not json}\n{"n": 2}'),
+])
+def test_multi_line_data_that_is_not_one_object_per_line_is_joined(
+        stream: bytes, data: str) -> None:
+    assert [e.data for e in decode(SSEDecoder(), stream)] == [data]
+
+
+def test_the_tolerance_keeps_event_names_and_ids() -> None:
+    events = decode(SSEDecoder(), b'event: delta\nid: 4\ndata: {"a": 1}\ndata: {"a": 2}\n\n')
+    assert [(e.event, e.id, e.data) for e in events] == [
+        ("delta", "4", '{"a": 1}'), ("message", "4", '{"a": 2}')]
+
+
+def test_under_the_tolerance_each_event_keeps_its_own_name() -> None:
+    stream = (b'event: response.created\ndata: {"a": 1}\nevent: response.output_text.delta\n'
+              b'data: {"a": 2}\nevent: response.completed\ndata: {"a": 3}\n')
+    events = decode(SSEDecoder(), stream)
+    assert [(e.event, e.data) for e in events] == [
+        ("response.created", '{"a": 1}'), ("response.output_text.delta", '{"a": 2}'),
+        ("response.completed", '{"a": 3}')]
+
+
+def test_an_event_name_after_its_data_still_names_that_event() -> None:
+    [event] = decode(SSEDecoder(), b'data: {"a": 1}\nevent: late\n\n')  # legal SSE
+    assert (event.event, event.data) == ("late", '{"a": 1}')
