@@ -171,7 +171,8 @@ def test_english_quota_and_saturation_words_are_recognised_in_any_case() -> None
 def test_the_content_type_and_status_reach_the_body_parser() -> None:
     labelled_html = error_from_response(
         502, b'{"error": {"message": "upstream down", "code": "u1"}}', content_type="text/html")
-    assert labelled_html.gateway_message == "upstream down" and labelled_html.code == "u1"
+    assert labelled_html.gateway_message == "upstream down"
+    assert labelled_html.code == "u1"
     assert not labelled_html.html_page
     empty = error_from_response(502, b"")
     assert empty.message.startswith("The gateway answered HTTP 502 with an empty body.")

@@ -15,8 +15,8 @@ import pytest
 
 import gateway_core.transport as transport_module
 from gateway_core import GatewayClient
-from gateway_core.chat.api import as_messages, complete_all, make_call
 from gateway_core.bodies import body_kind, body_text, charset_of
+from gateway_core.chat.api import as_messages, complete_all, make_call
 from gateway_core.errors import DeadlineExceededError, IncompleteStreamError
 
 KEY = "sk-relaybodies-0123456789abcdef"
@@ -111,7 +111,8 @@ def test_an_event_stream_is_decoded_as_it_arrives_whatever_its_label(label: str 
     assert next(deltas).text == "Hel"
     assert body.pulled == 2  # the first event came before the rest of the body was read
     assert [d.text for d in deltas] == ["lo"]
-    assert stream.result is not None and stream.result.finish_reason == "stop"
+    assert stream.result is not None
+    assert stream.result.finish_reason == "stop"
 
 
 @pytest.mark.parametrize("label", LABELS)
@@ -156,7 +157,8 @@ def test_a_plain_call_answered_with_a_stream_gets_the_whole_answer(label: str | 
     headers = {"content-type": label} if label else {}
     client = client_for(lambda request: httpx.Response(200, content=STREAM, headers=headers))
     result = client.chat("hi", model="m")
-    assert result.text == "Hello" and result.finish_reason == "stop"
+    assert result.text == "Hello"
+    assert result.finish_reason == "stop"
     every = complete_all(client.transport, as_messages("hi"), make_call("m", n=2))
     assert [r.text for r in every] == ["Hello"]
 
@@ -198,10 +200,13 @@ def test_a_stream_that_outlives_the_deadline_ends_with_its_partial(
             clock.now += 4.0  # each chunk comes 4 s after the one before
 
     client = client_for(lambda request: httpx.Response(200, content=slow_body()), deadline=10.0)
-    texts = []
+    texts: list[str] = []
+
+    def consume() -> None:
+        texts.extend(delta.text for delta in client.stream_chat("hi", model="m"))
+
     with pytest.raises(DeadlineExceededError, match="deadline of 10 s") as info:
-        for delta in client.stream_chat("hi", model="m"):
-            texts.append(delta.text)
+        consume()
     assert texts == ["one ", "two ", "three"]
     assert info.value.partial_text == "one two three"
     assert not info.value.retryable
@@ -233,7 +238,8 @@ def test_a_key_echoed_in_a_body_never_leaves_the_transport() -> None:
          "message": {"role": "assistant", "content": f"your key is {KEY} / {KEY[3:]}"}}]}
     client = client_for(lambda request: httpx.Response(200, json=echo))
     result = client.chat("hi", model="m")
-    assert KEY not in repr(result.raw) and KEY[3:] not in result.text
+    assert KEY not in repr(result.raw)
+    assert KEY[3:] not in result.text
     assert result.text == "your key is *** / ***"
 
 
@@ -244,5 +250,6 @@ def test_a_secret_header_value_is_redacted_like_the_key() -> None:
                         headers={"x-portkey-api-key": secret, "x-trace": "visible-trace-1"})
     with pytest.raises(transport_module.APIError) as info:
         client.chat("hi", model="m")
-    assert secret not in str(info.value) and "***" in str(info.value)
+    assert secret not in str(info.value)
+    assert "***" in str(info.value)
     assert client.transport.config.secrets == (KEY, secret)

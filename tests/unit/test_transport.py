@@ -266,13 +266,18 @@ def test_an_html_page_is_an_error_sent_once_whatever_its_label(
     page = b"\xef\xbb\xbf\n  <!DOCTYPE html><html><title>Sign in</title></html>"
     transport, seen = make(sequence(httpx.Response(
         200, content=page, headers={"content-type": content_type} if content_type else {})))
-    with pytest.raises(e.APIError, match="HTML") as info:
+
+    def send() -> None:
         if call == "request":
             transport.request("POST", "/v1/chat/completions", json={})
-        else:
-            with transport.stream("POST", "/v1/chat/completions", json={}, events=True):
-                pass
-    assert info.value.html_page and info.value.status_code == 200
+            return
+        with transport.stream("POST", "/v1/chat/completions", json={}, events=True):
+            pass
+
+    with pytest.raises(e.APIError, match="HTML") as info:
+        send()
+    assert info.value.html_page
+    assert info.value.status_code == 200
     assert not info.value.retryable
     assert len(seen) == 1
 
