@@ -64,6 +64,13 @@ class GatewayConnection(BaseModel):
     """Connections the shared pool opens at once (default 1000; see GatewayConfig)."""
     max_keepalive_connections: int | None = None
     """Idle connections kept for reuse (default 20; see GatewayConfig)."""
+    deadline: float | None = None
+    """Overall seconds for one call, its retries and (for a stream) its whole duration
+    (default 900); a stream that outlives it raises ``DeadlineExceededError`` with its partial
+    text. ``stream_idle_timeout`` bounds each silence, ``deadline`` the whole."""
+    max_retry_wait: float | None = None
+    """Longest wait before a retry (default 60 s): a gateway asking for longer
+    (``Retry-After``) gets the error raised at once, with ``retry_after`` on it."""
     rate_limit: Any = None
     """The key's limit shared by every object on this key, e.g. ``"rpm=120,tpm=90000"`` or with
     ``backend=redis://host:6379/0`` for a fleet (see GatewayConfig and docs/fleet.md)."""

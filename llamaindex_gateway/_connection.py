@@ -64,6 +64,13 @@ class GatewayConnection(BaseModel):
         default=None, description="Connections the shared pool opens at once (default 1000).")
     max_keepalive_connections: int | None = Field(
         default=None, description="Idle connections kept for reuse (default 20).")
+    deadline: float | None = Field(
+        default=None, description="Overall seconds for one call, its retries and (for a "
+        "stream) its whole duration (default 900); a stream that outlives it raises "
+        "DeadlineExceededError with its partial text. stream_idle_timeout bounds each silence.")
+    max_retry_wait: float | None = Field(
+        default=None, description="Longest wait before a retry (default 60 s): a gateway "
+        "asking for longer (Retry-After) gets the error raised at once, with retry_after on it.")
     rate_limit: Any = Field(
         default=None, description="The key's shared limit, e.g. 'rpm=120,tpm=90000' (with "
         "backend=redis://... for a fleet); see GatewayConfig.")
