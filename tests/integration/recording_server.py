@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-
 Answer = tuple[int, dict[str, str], bytes]
 
 
