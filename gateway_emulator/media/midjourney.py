@@ -30,12 +30,12 @@ from starlette.routing import BaseRoute, Route
 from ..envelopes import mj_error, openai_error
 from .files import png_bytes, root_url, seed_of, video_url
 from .tasks import (
-    FAIL_REASON,
     ODD_STATUS,
     Snapshot,
     Stage,
     Task,
     digits,
+    fail_reason,
     header_flags,
     new_task,
     now,
@@ -383,7 +383,7 @@ def task_view(request: Request, task: Task) -> dict[str, Any]:
         "finishTime": int(state.finish_time * 1000) if state.finish_time else 0,
         "imageUrl": image_url, "videoUrl": video, "videoUrls": [{"url": video}] if video else [],
         "status": status, "progress": progress,
-        "failReason": FAIL_REASON if state.failed and not task.waiting_modal else "",
+        "failReason": fail_reason(task) if state.failed and not task.waiting_modal else "",
         "buttons": _buttons(task) if done else [], "maskBase64": "",
         "properties": {"finalPrompt": final_prompt, "finalZhPrompt": ""},
     }

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .tasks import FAIL_REASON, ODD_STATUS, Snapshot, Stage, Task, header_flags
+from .tasks import ODD_STATUS, Snapshot, Stage, Task, fail_reason, header_flags
 from .video_common import (
     create_video_task,
     created_response,
@@ -56,8 +56,8 @@ async def fetch_generation(request: Request) -> Response:
     return JSONResponse(envelope(task_dto(request, task, state)))
 
 
-def _error(state: Snapshot) -> dict[str, Any] | None:
-    return {"message": FAIL_REASON, "code": "task_failed"} if state.failed else None
+def _error(task: Task, state: Snapshot) -> dict[str, Any] | None:
+    return {"message": fail_reason(task), "code": "task_failed"} if state.failed else None
 
 
 def _shape2(request: Request, task: Task, state: Snapshot) -> dict[str, Any]:
@@ -66,7 +66,7 @@ def _shape2(request: Request, task: Task, state: Snapshot) -> dict[str, Any]:
         "task_id": task.id,
         "status": ODD_STATUS if state.odd else _SIMPLE_STATUS.get(state.stage, "processing"),
         "url": result_url(request, task) if state.succeeded else "",
-        "format": "mp4", "metadata": None, "error": _error(state),
+        "format": "mp4", "metadata": None, "error": _error(task, state),
     }
 
 
@@ -81,7 +81,7 @@ def _shape3(request: Request, task: Task, state: Snapshot) -> dict[str, Any]:
         "format": "mp4",
         "metadata": {"duration": _number(seconds), "fps": 24, "width": _number(width),
                      "height": _number(height), "seed": task.row},
-        "error": _error(state),
+        "error": _error(task, state),
     }
 
 

@@ -19,12 +19,12 @@ from ..envelopes import task_error
 from .files import audio_url, image_url, video_url
 from .forms import BodyError, read_form
 from .tasks import (
-    FAIL_REASON,
     ODD_STATUS,
     Snapshot,
     Stage,
     Task,
     base_model,
+    fail_reason,
     new_task,
     now,
     percent,
@@ -109,11 +109,11 @@ def _clip_failed(task: Task, index: int) -> bool:
 def task_dto(request: Request, task: Task) -> dict[str, Any]:
     state = snapshot(task, now(request))
     stage = state.stage
-    fail_reason = ""
+    reason = ""
     if stage is Stage.SUCCESS and "clip-error" in task.flags and task.action == "MUSIC":
-        stage, fail_reason = Stage.FAILURE, CLIP_ERROR  # a clip error fails the task (§14)
+        stage, reason = Stage.FAILURE, CLIP_ERROR  # a clip error fails the task (§14)
     elif stage is Stage.FAILURE:
-        fail_reason = FAIL_REASON
+        reason = fail_reason(task)
     if task.action == "LYRICS":
         data: Any = _lyrics(task, state)
     else:
@@ -122,7 +122,7 @@ def task_dto(request: Request, task: Task) -> dict[str, Any]:
     return {
         "task_id": task.id, "action": task.action,
         "status": ODD_STATUS.upper() if state.odd else stage.value,
-        "fail_reason": fail_reason, "progress": percent(state.progress),
+        "fail_reason": reason, "progress": percent(state.progress),
         "submit_time": int(state.submit_time), "start_time": int(state.start_time or 0),
         "finish_time": int(state.finish_time or 0), "data": data,
     }
@@ -146,7 +146,7 @@ def _clip(request: Request, task: Task, state: Snapshot, index: int) -> dict[str
     }
     if status == "error":
         metadata["error_type"] = "generation_failed"
-        metadata["error_message"] = FAIL_REASON if state.failed else CLIP_ERROR
+        metadata["error_message"] = fail_reason(task) if state.failed else CLIP_ERROR
     audio = audio_url(request, clip_id)
     return {
         "id": clip_id, "title": title, "status": status,

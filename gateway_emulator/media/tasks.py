@@ -45,6 +45,8 @@ FLAGS = {
     "url-only": "image answers carry only url",
     "oss": "image answers carry the extra site field oss_url",
     "clip-error": "Suno: the second clip ends with status error",
+    "echo-key": "a failed task's reason repeats the request's Authorization header (careless "
+                "relays paste the upstream request into the reason)",
 }
 ODD_STATUS = "warming_up"  # in no protocol's vocabulary (protocol.md §16.6)
 FAIL_REASON = "the emulator was asked to fail this task (flag: fail)"
@@ -78,6 +80,7 @@ class Task:
     duration: float
     action: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+    echo: str = ""  # what flag echo-key repeats in the failure reason
     parent: str | None = None
     waiting_modal: bool = False  # Midjourney: needs /mj/submit/modal before it runs
     row: int = 0
@@ -206,7 +209,15 @@ def new_task(request: Request, *, protocol: str, model: str, prompt: str,
     task = Task(id=task_id or public_task_id(), protocol=protocol, model=model, prompt=prompt,
                 flags=flags, created=now(request), created_wall=time.time(), duration=duration,
                 action=action, params=dict(params or {}), parent=parent)
+    if "echo-key" in flags:
+        task.echo = request.headers.get("authorization", "")
     return store(request).add(task)
+
+
+def fail_reason(task: Task) -> str:
+    """The failure reason a failed task reports (with the echoed header under echo-key)."""
+    return f"{FAIL_REASON} [upstream request: Authorization: {task.echo}]" if task.echo \
+        else FAIL_REASON
 
 
 def public_task_id() -> str:

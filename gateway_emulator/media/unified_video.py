@@ -19,12 +19,12 @@ from ..envelopes import task_error
 from ..models import check_model
 from .files import video_url
 from .tasks import (
-    FAIL_REASON,
     ODD_STATUS,
     Snapshot,
     Stage,
     Task,
     base_model,
+    fail_reason,
     new_task,
     request_flags,
 )
@@ -85,7 +85,7 @@ async def query_unified(request: Request) -> Response:
     if task.params.get("enhance_prompt"):
         body["enhanced_prompt"] = _enhanced(task)
     if state.failed:
-        body["fail_reason"] = FAIL_REASON
+        body["fail_reason"] = fail_reason(task)
     return JSONResponse(body)
 
 

@@ -16,12 +16,12 @@ from ..models import check_model
 from .files import root_url, video_url
 from .forms import BodyError, Form, read_form
 from .tasks import (
-    FAIL_REASON,
     ODD_STATUS,
     Snapshot,
     Stage,
     Task,
     base_model,
+    fail_reason,
     new_task,
     now,
     percent,
@@ -216,7 +216,7 @@ def video_object(request: Request, task: Task, state: Snapshot | None = None) ->
         body["completed_at"] = int(state.finish_time)
         body["expires_at"] = int(state.finish_time) + 86400
     if state.failed:
-        body["error"] = {"message": FAIL_REASON, "code": "task_failed"}
+        body["error"] = {"message": fail_reason(task), "code": "task_failed"}
     elif state.succeeded and not proxied(task):
         body["metadata"] = {"url": video_url(request, task.id)}
     return body
@@ -228,17 +228,17 @@ def video_object(request: Request, task: Task, state: Snapshot | None = None) ->
 def task_dto(request: Request, task: Task, state: Snapshot) -> dict[str, Any]:
     legacy = "legacy" in task.flags
     url = result_url(request, task)
-    fail_reason = ""
+    reason = ""
     if state.failed:
-        fail_reason = FAIL_REASON
+        reason = fail_reason(task)
     elif state.succeeded and legacy:
-        fail_reason = video_url(request, task.id)  # old new-api stored the URL here
+        reason = video_url(request, task.id)  # old new-api stored the URL here
     dto: dict[str, Any] = {
         "id": task.row, "created_at": int(task.created_wall), "updated_at": int(state.updated),
         "task_id": task.id, "platform": provider_of(task.model), "user_id": 1,
         "group": "default", "channel_id": 1, "quota": 0, "action": task.action,
         "status": ODD_STATUS.upper() if state.odd else state.stage.value,
-        "fail_reason": fail_reason,
+        "fail_reason": reason,
         "result_url": url if state.succeeded else "",
         "submit_time": int(state.submit_time), "start_time": int(state.start_time or 0),
         "finish_time": int(state.finish_time or 0), "progress": percent(state.progress),
@@ -264,7 +264,7 @@ def raw_upstream(request: Request, task: Task, state: Snapshot) -> dict[str, Any
         status = {Stage.SUCCESS: "succeed", Stage.FAILURE: "failed",
                   Stage.RUNNING: "processing"}.get(stage, "submitted")
         data: dict[str, Any] = {"task_id": task.id, "task_status": status,
-                                "task_status_msg": FAIL_REASON if state.failed else "",
+                                "task_status_msg": fail_reason(task) if state.failed else "",
                                 "created_at": int(task.created_wall * 1000), "updated_at": millis}
         if state.succeeded:
             data["task_result"] = {"videos": [{"id": task.id + "-v0", "url": url,
@@ -278,7 +278,7 @@ def raw_upstream(request: Request, task: Task, state: Snapshot) -> dict[str, Any
         if state.succeeded:
             body["content"] = {"video_url": url}
         if state.failed:
-            body["error"] = {"code": "InternalServiceError", "message": FAIL_REASON}
+            body["error"] = {"code": "InternalServiceError", "message": fail_reason(task)}
         return body
     if family == "sora":
         return {"id": task.id, "object": "video", "model": task.model,
@@ -288,7 +288,7 @@ def raw_upstream(request: Request, task: Task, state: Snapshot) -> dict[str, Any
         operation: dict[str, Any] = {"name": f"models/{task.model}/operations/{task.row}",
                                      "done": stage.done}
         if state.failed:
-            operation["error"] = {"code": 13, "message": FAIL_REASON}
+            operation["error"] = {"code": 13, "message": fail_reason(task)}
         return operation
     if family == "jimeng":
         status = ("failed" if state.failed else "done" if state.succeeded
