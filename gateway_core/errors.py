@@ -44,7 +44,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .bodies import body_kind
+from .bodies import body_kind, body_text
 
 __all__ = [
     "APIError",
@@ -428,7 +428,7 @@ def parse_error_body(status: int, content: bytes, content_type: str = "") -> Err
         return ErrorInfo(message=f"The gateway answered HTTP {status} with an empty body.")
     if body_kind(stripped[:64]) == "html":  # the body decides, not its label
         title_match = _HTML_TITLE.search(stripped)
-        title = title_match.group(1).decode("utf-8", "replace").strip() if title_match else ""
+        title = body_text(title_match.group(1), content_type).strip() if title_match else ""
         title = re.sub(r"\s+", " ", title)[:200]
         where = f" ({title})" if title else ""
         return ErrorInfo(
@@ -439,9 +439,9 @@ def parse_error_body(status: int, content: bytes, content_type: str = "") -> Err
             is_html=True,
         )
     try:
-        body = json.loads(stripped)
+        body = json.loads(body_text(stripped, content_type))
     except ValueError:
-        text = stripped.decode("utf-8", "replace")
+        text = body_text(stripped, content_type)
         return ErrorInfo(message=text[:_MAX_MESSAGE])
     if isinstance(body, str):
         return ErrorInfo(message=body[:_MAX_MESSAGE])

@@ -317,7 +317,7 @@ def _no_endpoint(error: GatewayError, call: RerankCall) -> GatewayError:
         )
         unknown.gateway_message = said
         return unknown
-    return EndpointNotSupportedError(
+    unsupported = EndpointNotSupportedError(
         f"The gateway has no rerank endpoint: POST {call.path} answered HTTP "
         f"{error.status_code} ({said}). one-api and some relays do not serve rerank; use a "
         "gateway with a rerank channel (new-api), or set path= if yours serves the Jina rerank "
@@ -325,6 +325,8 @@ def _no_endpoint(error: GatewayError, call: RerankCall) -> GatewayError:
         status_code=error.status_code, code=error.code, error_type=error.error_type,
         request_id=error.request_id,
     )
+    unsupported.gateway_message, unsupported.html_page = said, error.html_page
+    return unsupported
 
 
 def _start(query: str, documents: Sequence[Document], call: RerankCall) -> _Plan:

@@ -14,6 +14,7 @@ from . import account
 from .chat import chat_completions
 from .embeddings import embeddings
 from .envelopes import openai_error
+from .framing import RelayFraming
 from .media import media_routes
 from .middleware import GatewayMiddleware
 from .rerank import rerank
@@ -77,7 +78,8 @@ def create_app(
     state = EmulatorState(keys=tuple(keys), time_scale=time_scale, ping_interval=ping_interval,
                           rate_limit=rate_limit, rate_window=rate_window)
     app = Starlette(routes=_routes(),
-                    middleware=[Middleware(GatewayMiddleware, state=state)],
+                    middleware=[Middleware(RelayFraming),
+                                Middleware(GatewayMiddleware, state=state)],
                     exception_handlers={404: _not_found, 405: _not_found})
     app.state.emulator = state
     return app
