@@ -54,17 +54,11 @@ def llamaindex_texts(llm: GatewayLLM) -> list[str]:
 
     async def both_async() -> list[str]:
         answer = await llm.achat(messages)
-        last = None
-        async for last in await llm.astream_chat(messages):
-            pass
-        assert last is not None
-        return [str(answer.message.content), str(last.message.content)]
+        chunks = [chunk async for chunk in await llm.astream_chat(messages)]
+        return [str(answer.message.content), str(chunks[-1].message.content)]
 
-    last = None
-    for last in llm.stream_chat(messages):
-        pass
-    assert last is not None
-    return [str(llm.chat(messages).message.content), str(last.message.content),
+    chunks = list(llm.stream_chat(messages))
+    return [str(llm.chat(messages).message.content), str(chunks[-1].message.content),
             *asyncio.run(both_async())]
 
 
@@ -117,11 +111,11 @@ def test_a_wait_beyond_max_retry_wait_is_raised_at_once_with_retry_after(
     before = len(gateway.emulator.requests("/v1/chat/completions"))
     settings = relay(gateway, "retry-after-ms:90000", **{
         "X-Emulator-Faults": "429-empty,ok", "X-Emulator-Scenario": uuid.uuid4().hex})
+    call = (ChatGateway(model=gateway.chat_model, max_retry_wait=30, **settings).invoke
+            if framework == "langchain"
+            else GatewayLLM(model=gateway.chat_model, max_retry_wait=30, **settings).complete)
     with pytest.raises(RateLimitError) as info:
-        if framework == "langchain":
-            ChatGateway(model=gateway.chat_model, max_retry_wait=30, **settings).invoke(PROMPT)
-        else:
-            GatewayLLM(model=gateway.chat_model, max_retry_wait=30, **settings).complete(PROMPT)
+        call(PROMPT)
     assert info.value.retry_after == 90.0
     assert len(gateway.emulator.requests("/v1/chat/completions")) - before == 1
 
@@ -130,20 +124,18 @@ def test_a_wait_beyond_max_retry_wait_is_raised_at_once_with_retry_after(
 def test_the_web_front_end_is_an_error_sent_once(gateway: Any, call: str) -> None:
     settings = relay(gateway, "front-end")
     log_before = len(gateway.emulator.requests())
+    chat = ChatGateway(model=gateway.chat_model, **settings)
+    calls = {
+        "embed": lambda: GatewayEmbeddings(model=gateway.embedding_model,
+                                           **settings).embed_query("x"),
+        "rerank": lambda: GatewayRerank(model=gateway.rerank_model, **settings)
+        .compress_documents([Document(page_content="a")], "x"),
+        "invoke": lambda: chat.invoke(PROMPT),
+        "stream": lambda: list(chat.stream(PROMPT)),
+        "ainvoke": lambda: asyncio.run(chat.ainvoke(PROMPT)),
+    }
     with pytest.raises(APIError, match="HTML") as info:
-        if call == "embed":
-            GatewayEmbeddings(model=gateway.embedding_model, **settings).embed_query("x")
-        elif call == "rerank":
-            GatewayRerank(model=gateway.rerank_model, **settings).compress_documents(
-                [Document(page_content="a")], "x")
-        else:
-            chat = ChatGateway(model=gateway.chat_model, **settings)
-            if call == "invoke":
-                chat.invoke(PROMPT)
-            elif call == "stream":
-                list(chat.stream(PROMPT))
-            else:
-                asyncio.run(chat.ainvoke(PROMPT))
+        calls[call]()
     assert info.value.html_page
     assert "New API" in str(info.value)
     assert len(gateway.emulator.requests()) == log_before  # the front end answered, not the API
