@@ -91,15 +91,10 @@ class SSEDecoder:
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
         if not self._started:
-            buffered = bytes(self._buffer) + chunk
-            if len(buffered) < 3 and b"\xef\xbb\xbf".startswith(buffered):
-                self._buffer[:] = buffered
+            started = self._start(chunk)
+            if started is None:
                 return []
-            self._started = True
-            if buffered.startswith(b"\xef\xbb\xbf"):
-                buffered = buffered[3:]
-            self._buffer.clear()
-            chunk = buffered
+            chunk = started
         # Only the new bytes are searched: the pending line holds no line end, and a CR that
         # ended the previous chunk was handled by _skip_lf above.
         if b"\r" in chunk:
@@ -126,6 +121,16 @@ class SSEDecoder:
             return self._too_large(events)
         self._buffer += tail
         return events
+
+    def _start(self, chunk: bytes) -> bytes | None:
+        """The stream's first bytes without a BOM; None while they may still be one."""
+        buffered = bytes(self._buffer) + chunk
+        if len(buffered) < 3 and b"\xef\xbb\xbf".startswith(buffered):
+            self._buffer[:] = buffered
+            return None
+        self._started = True
+        self._buffer.clear()
+        return buffered[3:] if buffered.startswith(b"\xef\xbb\xbf") else buffered
 
     def flush(self) -> list[ServerSentEvent]:
         """End of stream: deliver a pending last line and a last event without a blank line."""

@@ -161,41 +161,12 @@ def build_request(
     strict = values.pop("strict", None)
     for name in LOCAL_PARAMS:
         values.pop(name, None)
-
-    tools = values.pop("tools", None)
-    tool_choice = values.pop("tool_choice", None)
-    parallel = values.pop("parallel_tool_calls", None)
-    if tools:
-        normalized = normalize_tools(tools, strict)
-        body["tools"] = normalized
-        choice = normalize_tool_choice(tool_choice, normalized)
-        if choice is not None:
-            body["tool_choice"] = choice
-        if parallel is not None:
-            body["parallel_tool_calls"] = parallel
-    # Never tool_choice or parallel_tool_calls without tools: strict servers refuse that.
-
-    limit = None
-    for name in _TOKEN_PARAMS:
-        if name in values:
-            limit = values.pop(name)
-    refused = profile.rejected_params | frozenset(skip)
-    if limit is not None:
-        limit_name = _token_param(profile, refused)
-        if limit_name is not None:
-            body[limit_name] = limit
-
+    _add_tools(body, values, strict)
+    _add_token_limit(body, values, profile, profile.rejected_params | frozenset(skip))
     if not profile.temperature:
         values.pop("temperature", None)
     body.update(values)
-    if stream:
-        body["stream"] = True
-        if stream_usage and "stream_options" not in body:
-            body["stream_options"] = {"include_usage": True}
-    else:
-        for name, value in profile.non_streaming_params:
-            body.setdefault(name, value)
-        body.pop("stream_options", None)
+    _set_streaming(body, profile, stream=stream, stream_usage=stream_usage)
     for name in profile.rejected_params:
         if name not in _TOKEN_PARAMS:
             body.pop(name, None)
@@ -205,6 +176,49 @@ def build_request(
         if name not in _TOKEN_PARAMS or name in body:
             _drop(body, name)
     return body
+
+
+def _add_tools(body: dict[str, Any], values: dict[str, Any], strict: bool | None) -> None:
+    """Tools, and the tool settings only with them: strict servers refuse ``tool_choice`` or
+    ``parallel_tool_calls`` without tools."""
+    tools = values.pop("tools", None)
+    tool_choice = values.pop("tool_choice", None)
+    parallel = values.pop("parallel_tool_calls", None)
+    if not tools:
+        return
+    normalized = normalize_tools(tools, strict)
+    body["tools"] = normalized
+    choice = normalize_tool_choice(tool_choice, normalized)
+    if choice is not None:
+        body["tool_choice"] = choice
+    if parallel is not None:
+        body["parallel_tool_calls"] = parallel
+
+
+def _add_token_limit(body: dict[str, Any], values: dict[str, Any], profile: ModelProfile,
+                     refused: frozenset[str]) -> None:
+    """The output limit, under the one name the model takes (the last spelling given wins)."""
+    limit = None
+    for name in _TOKEN_PARAMS:
+        if name in values:
+            limit = values.pop(name)
+    if limit is None:
+        return
+    limit_name = _token_param(profile, refused)
+    if limit_name is not None:
+        body[limit_name] = limit
+
+
+def _set_streaming(body: dict[str, Any], profile: ModelProfile, *, stream: bool,
+                   stream_usage: bool) -> None:
+    if stream:
+        body["stream"] = True
+        if stream_usage and "stream_options" not in body:
+            body["stream_options"] = {"include_usage": True}
+        return
+    for name, value in profile.non_streaming_params:
+        body.setdefault(name, value)
+    body.pop("stream_options", None)
 
 
 def _drop(body: dict[str, Any], name: str) -> None:
