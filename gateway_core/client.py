@@ -72,17 +72,26 @@ class GatewayClient:
         config: A ready :class:`GatewayConfig`; or give its fields as keyword arguments
             (``base_url``, ``api_key``, ``timeout``, ``max_retries``, ``proxy``, …).
             ``None`` values are ignored so adapters can pass their optional fields through.
+        http_transport: An ``httpx`` transport to send through instead of the network, as
+            httpx's own ``transport=`` (``httpx.MockTransport(handler)`` in tests, an
+            instrumented transport in production). Such a client gets a transport of its own
+            (not shared with equal settings); everything else (headers, retries, limits)
+            behaves the same.
     """
 
-    def __init__(self, config: GatewayConfig | None = None, **settings: Any) -> None:
+    def __init__(self, config: GatewayConfig | None = None, *, http_transport: Any = None,
+                 **settings: Any) -> None:
         if config is None:
             config = GatewayConfig(**{k: v for k, v in settings.items() if v is not None})
         elif settings:
             config = config.replace(**settings)
         self.config = config
-        from .transport import get_transport  # httpx loads with the first client, not on import
+        # httpx loads with the first client, not on import
+        from .transport import Transport, get_transport
 
-        self.transport: Transport = get_transport(config)
+        self.transport: Transport = (
+            get_transport(config) if http_transport is None
+            else Transport(config, http_transport=http_transport))
 
     def __repr__(self) -> str:
         return f"GatewayClient(base_url={self.config.base_url!r})"
@@ -124,7 +133,8 @@ class GatewayClient:
         :func:`~gateway_core.config.config_from_fields`)."""
         from .config import config_from_fields
 
-        return cls(config_from_fields(owner, **overrides))
+        return cls(config_from_fields(owner, **overrides),
+                   http_transport=getattr(owner, "http_transport", None))
 
     def profile(self, model: str, overrides: Any = None) -> ModelProfile:
         """The capability profile used for ``model`` (with optional user overrides)."""

@@ -400,8 +400,15 @@ class Transport:
     Get one with :func:`get_transport`; objects built from equal configs share it.
     """
 
-    def __init__(self, config: GatewayConfig) -> None:
+    def __init__(self, config: GatewayConfig, *,
+                 http_transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+                 ) -> None:
         self.config = config
+        # httpx's own plug (``httpx.MockTransport``, a custom or instrumented transport): the
+        # sync client uses it if it is a BaseTransport, the async clients if it is an
+        # AsyncBaseTransport (MockTransport is both). Everything else (headers, hooks, retries,
+        # limits) stays the same.
+        self.http_transport = http_transport
         self.policy = RetryPolicy(config)
         self._secrets = config.secrets
         self._secret_bytes = _secret_forms(self._secrets)
@@ -414,6 +421,7 @@ class Transport:
         self._home_origin = (self._origin.scheme, self._origin.host, self._origin.port)
         self._ssl: ssl.SSLContext | None = None
         self._fresh_pools()
+        _EVERY.add(self)
         self.timeout = httpx.Timeout(config.timeout, connect=config.connect_timeout)
         self.stream_timeout = httpx.Timeout(
             config.stream_idle_timeout, connect=config.connect_timeout
@@ -485,6 +493,12 @@ class Transport:
         options["verify"] = self.ssl_context()
         return options
 
+    def _sync_options(self) -> dict[str, Any]:
+        options = self._client_options()
+        if isinstance(self.http_transport, httpx.BaseTransport):
+            options["transport"] = self.http_transport
+        return options
+
     def _keep_home(self, request: httpx.Request) -> None:
         """Every request, redirect hops included: the gateway's headers never leave its origin
         (httpx drops only ``Authorization`` on a cross-origin redirect)."""
@@ -505,7 +519,7 @@ class Transport:
             with self._lock:
                 if self._sync is None:
                     self._sync = httpx.Client(
-                        **self._client_options(), event_hooks={"request": [self._keep_home]})
+                        **self._sync_options(), event_hooks={"request": [self._keep_home]})
                 client = self._sync
         return client
 
@@ -525,8 +539,10 @@ class Transport:
         return client
 
     def _new_async_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(**self._client_options(),
-                                 event_hooks={"request": [self._akeep_home]})
+        options = self._client_options()
+        if isinstance(self.http_transport, httpx.AsyncBaseTransport):
+            options["transport"] = self.http_transport
+        return httpx.AsyncClient(**options, event_hooks={"request": [self._akeep_home]})
 
     async def aclient(self) -> httpx.AsyncClient:
         """:attr:`async_client`, built in a worker thread the first time in each loop: loading
@@ -1090,7 +1106,6 @@ def get_transport(config: GatewayConfig) -> Transport:
         if transport is None:
             transport = Transport(config)
             _REGISTRY[config] = transport
-            _EVERY.add(transport)
         _RECENT[config] = transport
         _RECENT.move_to_end(config)
         while len(_RECENT) > _KEEP_RECENT:

@@ -64,6 +64,9 @@ class GatewayConnection(BaseModel):
     """Connections the shared pool opens at once (default 1000; see GatewayConfig)."""
     max_keepalive_connections: int | None = None
     """Idle connections kept for reuse (default 20; see GatewayConfig)."""
+    http_transport: Any = Field(default=None, exclude=True, repr=False)
+    """An ``httpx`` transport to send through instead of the network, as httpx's own
+    ``transport=`` (``httpx.MockTransport(handler)`` in tests); never serialised."""
     deadline: float | None = None
     """Overall seconds for one call, its retries and (for a stream) its whole duration
     (default 900); a stream that outlives it raises ``DeadlineExceededError`` with its partial

@@ -64,6 +64,10 @@ class GatewayConnection(BaseModel):
         default=None, description="Connections the shared pool opens at once (default 1000).")
     max_keepalive_connections: int | None = Field(
         default=None, description="Idle connections kept for reuse (default 20).")
+    http_transport: Any = Field(
+        default=None, exclude=True, repr=False,
+        description="An httpx transport to send through instead of the network, as httpx's "
+        "own transport= (httpx.MockTransport(handler) in tests); never serialised.")
     deadline: float | None = Field(
         default=None, description="Overall seconds for one call, its retries and (for a "
         "stream) its whole duration (default 900); a stream that outlives it raises "

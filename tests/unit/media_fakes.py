@@ -68,14 +68,11 @@ class FakeGateway:
         self.requests: list[httpx.Request] = []
         settings = {"max_retries": 0, **client_settings}
         self.client = GatewayClient(base_url="https://gw.example.com/v1", api_key=KEY,
+                                    http_transport=httpx.MockTransport(self._handle),
                                     **settings)
-        transport = self.client.transport
-        transport._sync = httpx.Client(transport=httpx.MockTransport(self._handle))
 
     def use_async(self) -> None:
-        loop = asyncio.get_running_loop()
-        self.client.transport._async[loop] = httpx.AsyncClient(
-            transport=httpx.MockTransport(self._handle))
+        """Nothing to do: the plugged mock serves async requests too."""
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)

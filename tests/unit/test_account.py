@@ -60,8 +60,7 @@ def _transport(routes: dict[str, httpx.Response]) -> tuple[Transport, list[str]]
             "message": "Invalid URL", "type": "invalid_request_error"}}))
 
     transport = Transport(GatewayConfig(base_url="https://gw.example", api_key="sk-k",
-                                        max_retries=0))
-    transport._sync = httpx.Client(transport=httpx.MockTransport(handler))  # test seam
+                                        max_retries=0), http_transport=httpx.MockTransport(handler))
     return transport, seen
 
 

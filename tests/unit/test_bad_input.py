@@ -14,14 +14,11 @@ from gateway_core.errors import ConfigurationError, InvalidRequestError
 @pytest.fixture
 def client() -> GatewayClient:
     """A client whose transport fails the test if anything reaches the wire."""
-    gateway = GatewayClient(base_url="https://bad-input.example/v1", api_key="sk-bad-input-1",
-                            max_retries=0)
-
     def refuse(request: httpx.Request) -> httpx.Response:
         raise AssertionError(f"a request was sent: {request.method} {request.url}")
 
-    gateway.transport._sync = httpx.Client(transport=httpx.MockTransport(refuse))
-    return gateway
+    return GatewayClient(base_url="https://bad-input.example/v1", api_key="sk-bad-input-1",
+                         max_retries=0, http_transport=httpx.MockTransport(refuse))
 
 
 @pytest.mark.parametrize(

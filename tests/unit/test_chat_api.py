@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 from collections.abc import Callable, Iterator
@@ -46,8 +45,7 @@ class Gateway:
         self.handler = handler
         config = GatewayConfig(base_url="https://gw.example.com/v1", api_key="sk-secret-key-1",
                                max_retries=0)
-        self.transport = Transport(config)
-        self.transport._sync = httpx.Client(transport=httpx.MockTransport(self._handle))
+        self.transport = Transport(config, http_transport=httpx.MockTransport(self._handle))
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
@@ -55,9 +53,7 @@ class Gateway:
         return self.handler(body)
 
     def use_async(self) -> None:
-        loop = asyncio.get_running_loop()
-        self.transport._async[loop] = httpx.AsyncClient(
-            transport=httpx.MockTransport(self._handle))
+        """Nothing to do: the plugged mock serves async requests too."""
 
 
 def ok(text: str = "fine", **message: Any) -> httpx.Response:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from typing import Any
@@ -26,8 +25,8 @@ class Mock:
         self.bodies: list[dict[str, Any]] = []
         self.replies: list[httpx.Response] = []
         self.llm = ChatGateway(model=model, base_url=f"https://{uuid.uuid4().hex}.example.com",
-                               api_key="sk-unit-test-key", max_retries=0, **kwargs)
-        self.llm.client.transport._sync = httpx.Client(transport=httpx.MockTransport(self.handle))
+                               api_key="sk-unit-test-key", max_retries=0,
+                               http_transport=httpx.MockTransport(self.handle), **kwargs)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
@@ -39,8 +38,7 @@ class Mock:
         return reply()
 
     def use_async(self) -> None:
-        self.llm.client.transport._async[asyncio.get_running_loop()] = httpx.AsyncClient(
-            transport=httpx.MockTransport(self.handle))
+        """Nothing to do: the plugged mock serves async requests too."""
 
 
 def reply(content: str | None = "Hello!", **message: Any) -> httpx.Response:

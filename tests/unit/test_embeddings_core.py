@@ -41,6 +41,21 @@ Body = dict[str, Any]
 Handler = Callable[[Body], httpx.Response]
 
 
+class _Both(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """One plug with a handler for sync requests and one for async ones."""
+
+    def __init__(self, sync: Callable[[httpx.Request], Any],
+                 asynchronous: Callable[[httpx.Request], Any]) -> None:
+        self.sync = httpx.MockTransport(sync)
+        self.asynchronous = httpx.MockTransport(asynchronous)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.sync.handle_request(request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.asynchronous.handle_async_request(request)
+
+
 class MockGateway:
     """A mocked gateway: records JSON request bodies and answers with ``handler``."""
 
@@ -50,8 +65,8 @@ class MockGateway:
         self.handler = handler
         config = GatewayConfig(base_url="https://gw.example.com/v1", api_key="sk-unit-key-0001",
                                max_retries=max_retries, backoff_base=0.001, backoff_max=0.001)
-        self.transport = Transport(config)
-        self.transport._sync = httpx.Client(transport=httpx.MockTransport(self._handle))
+        self._async_handler: Callable[[httpx.Request], Any] = self._handle
+        self.transport = Transport(config, http_transport=_Both(self._handle, self._route_async))
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
@@ -59,10 +74,12 @@ class MockGateway:
         self.paths.append(request.url.path)
         return self.handler(body)
 
+    def _route_async(self, request: httpx.Request) -> Any:
+        return self._async_handler(request)
+
     def use_async(self, handler: Callable[[httpx.Request], Any] | None = None) -> None:
-        loop = asyncio.get_running_loop()
-        self.transport._async[loop] = httpx.AsyncClient(
-            transport=httpx.MockTransport(handler or self._handle))
+        """Async requests go to ``handler`` (the recording one by default)."""
+        self._async_handler = handler or self._handle
 
     def client(self) -> GatewayClient:
         client = GatewayClient(base_url="https://gw.example.com/v1", api_key="sk-unit-key-0001")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import pickle
 import uuid
@@ -62,9 +61,8 @@ class Mock:
         self.replies: list[httpx.Response] = []
         kwargs.setdefault("max_retries", 0)
         self.llm = GatewayLLM(model=model, api_base=f"https://{uuid.uuid4().hex}.example.com",
-                              api_key=KEY, **kwargs)
-        self.llm.client.transport._sync = httpx.Client(
-            transport=httpx.MockTransport(self.handle))
+                              api_key=KEY, http_transport=httpx.MockTransport(self.handle),
+                              **kwargs)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
@@ -77,8 +75,7 @@ class Mock:
         return reply()
 
     def use_async(self) -> None:
-        self.llm.client.transport._async[asyncio.get_running_loop()] = httpx.AsyncClient(
-            transport=httpx.MockTransport(self.handle))
+        """Nothing to do: the plugged mock serves async requests too."""
 
 
 def reply(content: str | None = "Hello!", **message: Any) -> httpx.Response:

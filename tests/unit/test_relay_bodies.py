@@ -32,19 +32,8 @@ STREAM = chunk("Hel") + chunk("lo") + chunk("", "stop") + b"data: [DONE]\n\n"
 
 
 def client_for(handler: Any, *, asynchronous: bool = False, **settings: Any) -> GatewayClient:
-    client = GatewayClient(base_url="https://relay.example/v1", api_key=KEY, **settings)
-    mock = httpx.MockTransport(handler)
-    if asynchronous:
-        transport = client.transport
-
-        async def aclient() -> httpx.AsyncClient:
-            return mock_async
-
-        mock_async = httpx.AsyncClient(transport=mock)
-        transport.aclient = aclient  # type: ignore[method-assign]
-    else:
-        client.transport._sync = httpx.Client(transport=mock)
-    return client
+    return GatewayClient(base_url="https://relay.example/v1", api_key=KEY,
+                         http_transport=httpx.MockTransport(handler), **settings)
 
 
 class Pulled:

@@ -23,8 +23,8 @@ def client_answering(body: dict[str, object], tag: str) -> tuple[GatewayClient, 
         calls.append(1)
         return httpx.Response(200, json=body, headers={"x-oneapi-request-id": "rid-json"})
 
-    client = GatewayClient(base_url=f"https://{tag}.example/v1", api_key="sk-json-1")
-    client.transport._sync = httpx.Client(transport=httpx.MockTransport(handler))
+    client = GatewayClient(base_url=f"https://{tag}.example/v1", api_key="sk-json-1",
+                           http_transport=httpx.MockTransport(handler))
     return client, calls
 
 

@@ -49,10 +49,7 @@ def make(handler: Handler, **settings: object) -> tuple[Transport, list[httpx.Re
         return handler(request)
 
     config = GatewayConfig(base_url="https://gw.example/v1", api_key=KEY, **settings)  # type: ignore[arg-type]
-    transport = Transport(config)
-    # Test seam: the real clients are built from the config; here one routes to the mock.
-    transport._sync = httpx.Client(transport=httpx.MockTransport(record))
-    return transport, seen
+    return Transport(config, http_transport=httpx.MockTransport(record)), seen
 
 
 def sequence(*responses: httpx.Response | Exception) -> Handler:
@@ -338,12 +335,7 @@ async def test_async_request_retries_and_uses_loop_client(monkeypatch: pytest.Mo
         return httpx.Response(503) if len(calls) == 1 else ok()
 
     config = GatewayConfig(base_url="https://gw.example", api_key=KEY)
-    transport = Transport(config)
-    import asyncio
-
-    transport._async[asyncio.get_running_loop()] = httpx.AsyncClient(
-        transport=httpx.MockTransport(handler)
-    )
+    transport = Transport(config, http_transport=httpx.MockTransport(handler))
     response = await transport.arequest("GET", "/v1/models")
     assert response.json() == {"ok": True}
     assert len(calls) == 2
@@ -358,3 +350,25 @@ def test_the_library_logger_prints_nothing_unless_the_application_configures_log
 
     handlers = logging.getLogger("gateway_core").handlers
     assert any(isinstance(h, logging.NullHandler) for h in handlers)
+
+
+def test_a_plugged_http_transport_is_private_and_used_by_both_clients() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["authorization"])
+        return httpx.Response(200, json={"ok": True})
+
+    from gateway_core import GatewayClient
+
+    plugged = GatewayClient(base_url="https://plug.example/v1", api_key=KEY,
+                            http_transport=httpx.MockTransport(handler))
+    shared = GatewayClient(base_url="https://plug.example/v1", api_key=KEY)
+    assert plugged.transport is not shared.transport
+    assert plugged.transport.request("GET", "/v1/models").json() == {"ok": True}
+
+    async def run() -> Any:
+        return (await plugged.transport.arequest("GET", "/v1/models")).json()
+
+    assert asyncio.run(run()) == {"ok": True}
+    assert seen == [f"Bearer {KEY}"] * 2  # the real client options (auth) still apply
