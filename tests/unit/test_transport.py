@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -367,7 +368,7 @@ def test_a_plugged_http_transport_is_private_and_used_by_both_clients() -> None:
     assert plugged.transport is not shared.transport
     assert plugged.transport.request("GET", "/v1/models").json() == {"ok": True}
 
-    async def run() -> Any:
+    async def run() -> object:
         return (await plugged.transport.arequest("GET", "/v1/models")).json()
 
     assert asyncio.run(run()) == {"ok": True}
