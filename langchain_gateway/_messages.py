@@ -110,8 +110,7 @@ def _data_block(block: Mapping[str, Any], kind: str) -> dict[str, Any]:
         if data is not None:
             return parts.audio_part(data, mime_type=mime_type)
         if url is not None:  # some relays (Qwen-Omni) accept a URL as the audio data
-            return {"type": "input_audio",
-                    "input_audio": {"data": url, "format": _audio_format(mime_type, url)}}
+            return parts.audio_url_part(url, mime_type=mime_type)
     else:
         filename = (block.get("filename") or extras.get("filename")
                     or (block.get("metadata") or {}).get("filename"))
@@ -120,12 +119,6 @@ def _data_block(block: Mapping[str, Any], kind: str) -> dict[str, Any]:
     if file_id is not None:
         return parts.file_part(file_id=file_id, mime_type=mime_type)
     raise InvalidRequestError(f"The {kind} block has no url, base64 data or file id: {block!r}")
-
-
-def _audio_format(mime_type: str | None, url: str) -> str:
-    if mime_type and "/" in mime_type:
-        return mime_type.split("/", 1)[1].replace("mpeg", "mp3").replace("x-wav", "wav")
-    return url.rsplit(".", 1)[-1].lower() if "." in url[-6:] else "wav"
 
 
 def _format_block(block: Any) -> dict[str, Any] | None:

@@ -92,11 +92,7 @@ def _image_part(block: ImageBlock) -> dict[str, Any]:
 def _audio_part(block: AudioBlock) -> dict[str, Any]:
     if block.url is not None and not _has_inline(block.audio, block.path):
         # Some relays (Qwen-Omni) accept a URL as the audio data.
-        url = str(block.url)
-        if url.startswith("data:"):
-            return parts.audio_part(url, audio_format=block.format)
-        return {"type": "input_audio",
-                "input_audio": {"data": url, "format": block.format or _extension(url, "wav")}}
+        return parts.audio_url_part(str(block.url), audio_format=block.format)
     if not _has_inline(block.audio, block.path):
         raise InvalidRequestError("An AudioBlock needs audio (bytes), a path or a url.")
     return parts.audio_part(_binary(block.audio, block.path), audio_format=block.format)
@@ -126,11 +122,6 @@ def _document_part(block: DocumentBlock) -> dict[str, Any]:
         text = raw.decode("utf-8", "replace")
         return parts.text_part(f"{filename}:\n{text}" if filename else text)
     return parts.file_part(data=raw, mime_type=mime_type or "application/pdf", filename=filename)
-
-
-def _extension(url: str, default: str) -> str:
-    tail = url.split("?", 1)[0].rsplit("/", 1)[-1]
-    return tail.rsplit(".", 1)[1].lower() if "." in tail else default
 
 
 def format_block(block: Any) -> list[dict[str, Any]]:

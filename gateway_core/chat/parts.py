@@ -105,13 +105,33 @@ def audio_part(data: bytes | str, *, mime_type: str | None = None,
     if audio_format is None:
         if mime_type is None and isinstance(data, bytes):
             mime_type = guess_mime_type(data)
-        audio_format = _AUDIO_FORMATS.get((mime_type or "").lower())
-        if audio_format is None and mime_type and mime_type.startswith("audio/"):
-            audio_format = mime_type.split("/", 1)[1]
+        audio_format = _format_of_mime(mime_type)
     return {
         "type": "input_audio",
         "input_audio": {"data": _base64_text(data), "format": audio_format or "wav"},
     }
+
+
+def audio_url_part(url: str, *, mime_type: str | None = None,
+                   audio_format: str | None = None) -> dict[str, Any]:
+    """An ``input_audio`` part whose data is a URL (some relays, Qwen-Omni, accept that).
+
+    The format: the one given, else the MIME type's, else the URL path's extension, else
+    ``wav``; a ``data:`` URL is inline data (:func:`audio_part`).
+    """
+    if url.startswith("data:"):
+        return audio_part(url, mime_type=mime_type, audio_format=audio_format)
+    path = url.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1]
+    extension = path.rsplit(".", 1)[1].lower() if "." in path else None
+    audio_format = audio_format or _format_of_mime(mime_type) or extension or "wav"
+    return {"type": "input_audio", "input_audio": {"data": url, "format": audio_format}}
+
+
+def _format_of_mime(mime_type: str | None) -> str | None:
+    audio_format = _AUDIO_FORMATS.get((mime_type or "").lower())
+    if audio_format is None and mime_type and mime_type.startswith("audio/"):
+        audio_format = mime_type.split("/", 1)[1]
+    return audio_format
 
 
 def file_part(
