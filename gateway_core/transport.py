@@ -237,14 +237,16 @@ def _translate(exc: httpx.HTTPError, what: str, timeout: float) -> tuple[Gateway
 class StreamResponse:
     """An open streaming response. Iterate :meth:`events` (or :meth:`aevents`) once."""
 
-    __slots__ = ("_chunks", "_deadline", "_owner", "_response", "body", "headers", "request_id",
-                 "status_code")
+    __slots__ = ("_chunks", "_deadline", "_head", "_owner", "_response", "body", "headers",
+                 "request_id", "status_code")
 
     def __init__(self, response: httpx.Response, owner: Transport, body: bytes | None = None,
-                 *, chunks: Any = None, deadline: float | None = None) -> None:
+                 *, head: bytes = b"", chunks: Any = None, deadline: float | None = None) -> None:
         self._response = response
         self._owner = owner
-        # The body's chunks, including any already read to tell what the body is.
+        # What was read to tell what the body is, then the iterator of the rest (one iterator:
+        # httpx refuses a second iteration of a streamed body).
+        self._head = head
         self._chunks = chunks
         self._deadline = deadline
         self.status_code = response.status_code
@@ -295,6 +297,7 @@ class StreamResponse:
             yield ServerSentEvent(self._text())
             return
         decoder = SSEDecoder(max_event_bytes=self._owner.config.max_response_bytes)
+        yield from decoder.feed(self._head)
         try:
             for chunk in self._body_chunks():
                 yield from decoder.feed(chunk)
@@ -310,6 +313,8 @@ class StreamResponse:
             yield ServerSentEvent(self._text())
             return
         decoder = SSEDecoder(max_event_bytes=self._owner.config.max_response_bytes)
+        for event in decoder.feed(self._head):
+            yield event
         try:
             async for chunk in self._abody_chunks():
                 for event in decoder.feed(chunk):
@@ -336,6 +341,8 @@ class StreamResponse:
         if self.body is not None:
             yield self.body
             return
+        if self._head:
+            yield self._head
         try:
             yield from self._body_chunks()
         except httpx.HTTPError as exc:
@@ -346,6 +353,8 @@ class StreamResponse:
         if self.body is not None:
             yield self.body
             return
+        if self._head:
+            yield self._head
         try:
             async for chunk in self._abody_chunks():
                 yield chunk
@@ -379,19 +388,6 @@ def _significant(seen: int, chunk: bytes) -> int:
     """Significant bytes so far: after a BOM and whitespace (keep-alive newlines before the
     first event). Each chunk is looked at once, so a body of tiny chunks costs linear time."""
     return seen + len(chunk if seen else chunk.lstrip(b"\xef\xbb\xbf \t\r\n"))
-
-
-async def _prepend(head: bytes, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    if head:
-        yield head
-    async for chunk in chunks:
-        yield chunk
-
-
-def _chain(head: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
-    if head:
-        yield head
-    yield from chunks
 
 
 class Transport:
@@ -920,7 +916,7 @@ class Transport:
         head = _sniff(chunks) if events and _success(raw) else b""
         if self._streams(raw, head, events):
             attempts.received(raw, b"")
-            return StreamResponse(raw, self, chunks=_chain(head, chunks),
+            return StreamResponse(raw, self, head=head, chunks=chunks,
                                   deadline=attempts.deadline)
         content = self._read_capped(raw, what, chunks, head)
         return self._opened(attempts.received(raw, content), raw, what, events)
@@ -932,7 +928,7 @@ class Transport:
         head = await _asniff(chunks) if events and _success(raw) else b""
         if self._streams(raw, head, events):
             attempts.received(raw, b"")
-            return StreamResponse(raw, self, chunks=_prepend(head, chunks),
+            return StreamResponse(raw, self, head=head, chunks=chunks,
                                   deadline=attempts.deadline)
         content = await self._aread_capped(raw, what, chunks, head)
         return self._opened(attempts.received(raw, content), raw, what, events)
