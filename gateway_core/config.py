@@ -18,8 +18,16 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
 
-__all__ = ["ENV_ALLOW_INSECURE_HTTP", "ENV_API_KEY", "ENV_BASE_URL", "GatewayConfig", "Secret",
-           "config_from_fields", "is_loopback_host"]
+__all__ = [
+    "ENV_ALLOW_INSECURE_HTTP",
+    "ENV_API_KEY",
+    "ENV_BASE_URL",
+    "GatewayConfig",
+    "Secret",
+    "config_from_fields",
+    "is_loopback_host",
+    "is_secret_header",
+]
 
 ENV_BASE_URL = "GATEWAY_BASE_URL"
 ENV_API_KEY = "GATEWAY_API_KEY"
@@ -185,7 +193,9 @@ _SECRET_HEADER_WORDS = ("key", "token", "secret", "auth", "sign", "cookie", "pas
                         "credential", "session")
 
 
-def _is_secret_header(name: str) -> bool:
+def is_secret_header(name: str) -> bool:
+    """Whether a header's value may authenticate (so is kept like the key: redacted from
+    errors, never written to a cassette)."""
     lowered = name.lower()
     return any(word in lowered for word in _SECRET_HEADER_WORDS)
 
@@ -339,7 +349,7 @@ class GatewayConfig:
     def secrets(self) -> tuple[str, ...]:
         """Everything redacted from text that came back from the gateway: the key and the
         values of secret-looking headers."""
-        extra = tuple(value for name, value in self.headers if _is_secret_header(name)
+        extra = tuple(value for name, value in self.headers if is_secret_header(name)
                       and len(value) >= 6)
         return (self.secret, *extra)
 

@@ -49,3 +49,17 @@ def test_the_scanner_catches_keys() -> None:
         assert any(p.search(sample) for p in KEY_PATTERNS), sample
     clean = "authorization:\n- <redacted>\nuri: https://x.example/v1/models?key=<redacted>"
     assert not any(p.search(clean) for p in KEY_PATTERNS)
+
+
+def test_a_recorded_request_keeps_no_secret_header() -> None:
+    from vcr.request import Request
+
+    from tests.conftest import _scrub_request
+
+    request = Request("POST", "https://gw.example/v1/chat/completions", b"{}", {
+        "Authorization": "Bearer sk-abc", "x-portkey-api-key": "pk-123", "X-Tenant-Token": "t",
+        "x-trace-id": "visible"})
+    headers = _scrub_request(request).headers
+    assert headers["Authorization"] == headers["x-portkey-api-key"] == "<redacted>"
+    assert headers["X-Tenant-Token"] == "<redacted>"
+    assert headers["x-trace-id"] == "visible"
