@@ -18,9 +18,10 @@ The hierarchy::
     │   │   └── QuotaExceededError    403 insufficient quota (never retried)
     │   ├── NotFoundError             404
     │   ├── EndpointNotSupportedError 404 route / 501 api_not_implemented (e.g. no /v1/rerank)
+    │   │   └── BaseURLError          404 route under a base URL with a wrong path prefix
     │   ├── RequestTooLargeError      413
     │   ├── RateLimitError            429, and "负载已饱和" (saturated) in any status
-    │   ├── ModelNotAvailableError    503 model_not_found: no channel serves the model right now
+    │   ├── ModelNotAvailableError    503 model_not_found: no channel serves the model (not retried)
     │   └── ServerError               500, 502, 503, 504, 520-524, HTML error pages
     ├── ResponseFormatError           a 2xx body that is not what the protocol promises
     │   └── ResponseTooLargeError     a body beyond max_response_bytes (reading stopped there)
@@ -38,18 +39,18 @@ Every error carries ``status_code``, ``code`` (the gateway's), ``error_type``, `
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
-from .bodies import body_kind, body_text
+from .envelopes import MAX_MESSAGE, ErrorInfo, find_error_in_body, parse_error_body
+from .error_meaning import meaning
 
 __all__ = [
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "BaseURLError",
     "ConfigurationError",
     "ContentPolicyError",
     "ContextWindowExceededError",
@@ -82,25 +83,6 @@ __all__ = [
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 _REQUEST_ID_SUFFIX = re.compile(r"\s*[(（]\s*request id:\s*([^)）\s]+)\s*[)）]\s*$", re.IGNORECASE)
-_HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-# Never retried, whatever the message says ("请稍后再试" is
-# also how relays word a disabled group or a refused key).
-_NEVER_RETRIED = frozenset({400, 401, 403, 404, 413, 422})
-_SATURATION_MARKERS = ("负载已饱和", "saturated", "请稍后再试", "too many requests", "rate limit")
-_QUOTA_CODES = frozenset(
-    {"insufficient_user_quota", "pre_consume_token_quota_failed", "insufficient_quota",
-     "quota_not_enough"}
-)
-_QUOTA_MARKERS = (
-    "额度不足", "余额不足", "insufficient quota", "insufficient_quota", "quota exceeded",
-)
-_CONTEXT_MARKERS = (
-    "context_length_exceeded", "maximum context length", "context window", "prompt is too long",
-    "input is too long", "too many tokens",
-)
-_NOT_IMPLEMENTED_CODES = frozenset({"api_not_implemented", "not_implemented"})
-_MAX_MESSAGE = 600
-_MAX_CODE = 120
 
 
 class GatewayError(Exception):
@@ -204,6 +186,9 @@ class DeadlineExceededError(GatewayTimeoutError):
 class APIError(GatewayError):
     """The gateway answered with an error."""
 
+    #: For a model the gateway does not serve: the closest names it lists (when readable).
+    suggestions: list[str] = []  # replaced per error, never mutated
+
 
 class BadRequestError(APIError):
     """The gateway or its upstream rejected the request as invalid (400/422)."""
@@ -237,6 +222,11 @@ class EndpointNotSupportedError(APIError):
     """The gateway does not implement this endpoint (404 route not found, 501)."""
 
 
+class BaseURLError(EndpointNotSupportedError):
+    """404 for a route the gateway should have, under a base URL with an extra path prefix
+    (``…/api``, ``…/v1/v1``): the base URL is wrong, not the model or the endpoint."""
+
+
 class RequestTooLargeError(APIError):
     """The request body is larger than the gateway accepts (413)."""
 
@@ -248,9 +238,12 @@ class RateLimitError(APIError):
 
 
 class ModelNotAvailableError(APIError):
-    """503 model_not_found: no channel of the key's group serves the model at the moment."""
+    """503 model_not_found ("无可用渠道"): no channel of the key's group serves the model.
 
-    retryable = True
+    Not retried: a relay answers it at once for a model name it does not route (a typo, a
+    model the group lacks), and waiting does not change its channels. ``suggestions`` names the
+    models the gateway lists that are closest to the one asked for, when they could be read.
+    """
 
 
 class ServerError(APIError):
@@ -328,26 +321,6 @@ class ContentPolicyError(TaskError):
 # --------------------------------------------------------------------------- envelope parsing
 
 
-@dataclass(frozen=True)
-class ErrorInfo:
-    """What could be read out of an error body, whatever its envelope."""
-
-    message: str
-    code: Any = None
-    error_type: str | None = None
-    param: str | None = None
-    request_id: str | None = None
-    is_html: bool = False
-
-    def __post_init__(self) -> None:
-        # Bodies are untrusted: a code or type that is a list or an object must not reach the
-        # classifier (which hashes codes) or an exception's fields as anything but text.
-        if self.code is not None and not isinstance(self.code, (str, int, float)):
-            object.__setattr__(self, "code", _text(self.code)[:_MAX_CODE])
-        if self.error_type is not None and not isinstance(self.error_type, str):
-            object.__setattr__(self, "error_type", _text(self.error_type)[:_MAX_CODE])
-
-
 def redact(text: str, secrets: Iterable[str]) -> str:
     """Remove every secret (and its ``sk-``-less form) from ``text``."""
     for secret in secrets:
@@ -367,156 +340,46 @@ def _split_request_id(message: str) -> tuple[str, str | None]:
     return message[: match.start()].rstrip(), match.group(1)
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _outer_type(body: Mapping[str, Any]) -> str | None:
-    outer = body.get("type")
-    return outer if isinstance(outer, str) and outer != "error" else None
-
-
-def find_error_in_body(body: Any) -> ErrorInfo | None:
-    """Return the error described by a decoded JSON body, or None if it describes success.
-
-    Knows the OpenAI/new-api envelope, Anthropic's, the task envelope ``{code,message,data}``,
-    Midjourney's ``{code,description}``, ``{"success": false}`` and bare strings under
-    ``message|msg|err|error_msg|detail``. Used both for non-2xx bodies and for HTTP 200 bodies,
-    where only an unambiguous error marker counts.
-    """
-    if not isinstance(body, Mapping):
-        return None
-    error = body.get("error")
-    if isinstance(error, Mapping) and error:
-        message = error.get("message") or error.get("msg") or error.get("detail") or ""
-        return ErrorInfo(
-            message=_text(message) if message else _text(dict(error)),
-            code=error.get("code"),
-            error_type=error.get("type") or _outer_type(body),
-            param=error.get("param") if isinstance(error.get("param"), str) else None,
-        )
-    if isinstance(error, str) and error:
-        return ErrorInfo(message=error, code=body.get("code"), error_type=body.get("type"))
-    if body.get("success") is False:
-        return ErrorInfo(message=_text(body.get("message") or "the gateway reported failure"),
-                         code=body.get("code"))
-    return None
-
-
-def _bare_message(body: Mapping[str, Any]) -> ErrorInfo | None:
-    for key in ("message", "msg", "err", "error_msg", "detail", "description"):
-        value = body.get(key)
-        if value:
-            code = body.get("code")
-            return ErrorInfo(
-                message=_text(value),
-                code=None if code in ("success", 0, 1, True) else code,
-                error_type=body.get("type") if isinstance(body.get("type"), str) else None,
-            )
-    header = body.get("header")
-    if isinstance(header, Mapping) and header.get("message"):
-        return ErrorInfo(message=_text(header["message"]), code=header.get("code"))
-    return None
-
-
-def parse_error_body(status: int, content: bytes, content_type: str = "") -> ErrorInfo:
-    """Read an error out of any body a gateway (or a proxy in front of it) may send."""
-    stripped = content.strip()
-    if not stripped:
-        return ErrorInfo(message=f"The gateway answered HTTP {status} with an empty body.")
-    if body_kind(stripped[:64]) == "html":  # the body decides, not its label
-        title_match = _HTML_TITLE.search(stripped)
-        title = body_text(title_match.group(1), content_type).strip() if title_match else ""
-        title = re.sub(r"\s+", " ", title)[:200]
-        where = f" ({title})" if title else ""
-        return ErrorInfo(
-            message=(
-                f"The gateway, or a proxy in front of it such as Cloudflare, returned an HTML "
-                f"error page{where} instead of JSON."
-            ),
-            is_html=True,
-        )
-    try:
-        body = json.loads(body_text(stripped, content_type))
-    except ValueError:
-        text = body_text(stripped, content_type)
-        return ErrorInfo(message=text[:_MAX_MESSAGE])
-    if isinstance(body, str):
-        return ErrorInfo(message=body[:_MAX_MESSAGE])
-    if isinstance(body, Mapping):
-        found = find_error_in_body(body) or _bare_message(body)
-        if found is not None:
-            return found
-    return ErrorInfo(message=_text(body)[:_MAX_MESSAGE])
-
 
 # --------------------------------------------------------------------------- classification
 
+# Each kind of error (gateway_core/error_meaning.py) as its class and the advice it carries.
+_KINDS: dict[str, tuple[type[APIError], str]] = {
+    "quota": (QuotaExceededError,
+              "The key or account has run out of quota: top up or use another key. Not retried."),
+    "model_unavailable": (ModelNotAvailableError,
+                          "No channel of your key's group serves this model: check the model "
+                          "name (`gateway-kit models`) and the key's group. Not retried."),
+    "rate_limit": (RateLimitError,
+                   "The gateway is rate-limiting this key or its upstream is saturated: wait "
+                   "and retry, lower concurrency, or raise max_retries."),
+    "auth": (AuthenticationError,
+             "The API key was refused: check api_key / GATEWAY_API_KEY and that the key is "
+             "enabled."),
+    "permission": (PermissionDeniedError,
+                   "The key is not allowed to do this (model not enabled for its group, IP or "
+                   "channel restrictions): check the key's settings on the gateway."),
+    "not_implemented": (EndpointNotSupportedError,
+                        "This gateway does not implement the endpoint."),
+    "base_url": (BaseURLError,
+                 "The gateway has no such route: the path of your base URL is probably wrong "
+                 "(relays serve /v1/... at their root: give base_url as https://host or "
+                 "https://host/v1, without another prefix)."),
+    "not_found": (NotFoundError, "Check the id or model name; the gateway does not know it."),
+    "too_large": (RequestTooLargeError,
+                  "The request body is too large for the gateway: send fewer or smaller "
+                  "inputs."),
+    "context": (ContextWindowExceededError,
+                "The prompt is longer than the model's context window: shorten it."),
+    "bad_request": (BadRequestError, "The gateway rejected the request as invalid."),
+    "server": (ServerError, "The gateway or its upstream failed; retrying later may work."),
+    "other": (APIError, "The gateway reported an error."),
+}
 
-def _is_saturation(message: str) -> bool:
-    lowered = message.lower()
-    return any(marker in lowered for marker in _SATURATION_MARKERS)
 
-
-def _is_quota(code: Any, message: str) -> bool:
-    lowered = message.lower()
-    return (isinstance(code, str) and code in _QUOTA_CODES) or any(
-        marker in lowered for marker in _QUOTA_MARKERS
-    )
-
-
-def _is_context_overflow(code: Any, message: str) -> bool:
-    lowered = message.lower()
-    return code == "context_length_exceeded" or any(m in lowered for m in _CONTEXT_MARKERS)
-
-
-def _classify(status: int, info: ErrorInfo) -> tuple[type[APIError], str]:
-    """Pick the error class and the advice for a gateway error, by status and by meaning."""
-    code, message = info.code, info.message
-    if _is_quota(code, message):
-        return QuotaExceededError, (
-            "The key or account has run out of quota: top up or use another key. Not retried."
-        )
-    if code == "model_not_found" and status in (503, 200):
-        return ModelNotAvailableError, (
-            "No channel of your key's group serves this model right now: check the model name "
-            "(`gateway-kit models`) and the key's group, or retry later."
-        )
-    if status == 429 or (status not in _NEVER_RETRIED and _is_saturation(message)):
-        return RateLimitError, (
-            "The gateway is rate-limiting this key or its upstream is saturated: wait and retry, "
-            "lower concurrency, or raise max_retries."
-        )
-    if status == 401:
-        return AuthenticationError, (
-            "The API key was refused: check api_key / GATEWAY_API_KEY and that the key is enabled."
-        )
-    if status == 403:
-        return PermissionDeniedError, (
-            "The key is not allowed to do this (model not enabled for its group, IP or channel "
-            "restrictions): check the key's settings on the gateway."
-        )
-    if status == 501 or code in _NOT_IMPLEMENTED_CODES:
-        return EndpointNotSupportedError, "This gateway does not implement the endpoint."
-    if status == 404:
-        if info.error_type == "invalid_request_error" and "route" in message.lower():
-            return EndpointNotSupportedError, "This gateway does not implement the endpoint."
-        return NotFoundError, "Check the id or model name; the gateway does not know it."
-    if status == 413:
-        return RequestTooLargeError, (
-            "The request body is too large for the gateway: send fewer or smaller inputs."
-        )
-    if status in (400, 422):
-        if _is_context_overflow(code, message):
-            return ContextWindowExceededError, (
-                "The prompt is longer than the model's context window: shorten it."
-            )
-        return BadRequestError, "The gateway rejected the request as invalid."
-    if status in RETRYABLE_STATUSES or status >= 500:
-        return ServerError, "The gateway or its upstream failed; retrying later may work."
-    return APIError, "The gateway reported an error."
+def _classify(status: int, info: ErrorInfo, base_path: str = "") -> tuple[type[APIError], str]:
+    """The error class and the advice for a gateway error."""
+    return _KINDS[meaning(status, info, base_path)]
 
 
 def error_from_response(
@@ -528,15 +391,18 @@ def error_from_response(
     secrets: Iterable[str] = (),
     what: str = "",
     info: ErrorInfo | None = None,
+    base_path: str = "",
 ) -> APIError:
-    """Build the typed error for a gateway response (non-2xx, or a 200 carrying an error)."""
+    """Build the typed error for a gateway response (non-2xx, or a 200 carrying an error).
+
+    ``base_path`` is the path of the configured base URL (see :func:`meaning`)."""
     info = info or parse_error_body(status, content, content_type)
     secrets = tuple(secrets)
     message, suffix_id = _split_request_id(redact(info.message, secrets))
-    request_id = request_id or suffix_id
-    cls, advice = _classify(status, info)
+    request_id = request_id or suffix_id or info.request_id
+    cls, advice = _classify(status, info, base_path)
     prefix = f"{what} failed: " if what else ""
-    text = f"{prefix}{message.strip()[:_MAX_MESSAGE]}"
+    text = f"{prefix}{message.strip()[:MAX_MESSAGE]}"
     if not text.rstrip().endswith((".", "。", "!", "?")):
         text = text.rstrip() + "."
     error = cls(
@@ -547,9 +413,7 @@ def error_from_response(
         param=info.param,
         request_id=request_id,
     )
-    if cls is APIError:
-        error.retryable = False
-    if info.is_html and status < 500:
+    if cls is APIError or (info.is_html and status < 500):
         error.retryable = False
     error.gateway_message = message
     error.html_page = info.is_html

@@ -64,6 +64,7 @@ from .errors import (
     redact,
 )
 from .sse import ServerSentEvent, SSEDecoder
+from .suggestions import model_asked, name_closest, wants_suggestions
 
 __all__ = ["Response", "RetryPolicy", "StreamResponse", "Transport", "get_transport"]
 
@@ -408,6 +409,8 @@ class Transport:
         self.policy = RetryPolicy(config)
         self._secrets = config.secrets
         self._secret_bytes = _secret_forms(self._secrets)
+        # The gateway's model names, read once after a model it does not serve (suggestions).
+        self._models: list[str] | None = None
         # Sent to the gateway's own origin only: the key, and the configured headers (gateways
         # such as Portkey route and authenticate by header).
         self._home = {"Authorization": f"Bearer {config.secret}", **dict(config.headers)}
@@ -680,6 +683,34 @@ class Transport:
                 content = content.replace(secret, b"***")
         return content
 
+    def _suggest(self, error: APIError, body: Any) -> None:
+        """Name the listed models closest to the one asked for (the list is read once)."""
+        asked = model_asked(body)
+        if asked is None:
+            return
+        if self._models is None:
+            try:
+                self._models = _model_names(self.request(
+                    "GET", "/v1/models", timeout=_MODEL_LIST_TIMEOUT,
+                    what="Listing models for a suggestion"))
+            except GatewayError:
+                return  # the suggestion is a courtesy: never mask the error being raised
+        name_closest(error, asked, self._models)
+
+    async def _asuggest(self, error: APIError, body: Any) -> None:
+        """Async twin of :meth:`_suggest`."""
+        asked = model_asked(body)
+        if asked is None:
+            return
+        if self._models is None:
+            try:
+                self._models = _model_names(await self.arequest(
+                    "GET", "/v1/models", timeout=_MODEL_LIST_TIMEOUT,
+                    what="Listing models for a suggestion"))
+            except GatewayError:
+                return
+        name_closest(error, asked, self._models)
+
     def finish(self, error: GatewayError, attempts: int) -> GatewayError:
         """The error to raise after ``attempts`` tries: redacted, with the attempt count."""
         message = redact(error.message, self._secrets)
@@ -749,7 +780,33 @@ class Transport:
         check_body: bool = True,
         what: str = "",
     ) -> Response:
-        """Send one request with retries and return the read response, or raise its error."""
+        """Send one request with retries and return the read response, or raise its error.
+
+        A model the gateway does not serve gets the closest names it lists on its error."""
+        try:
+            return self._request(method, path, json=json, data=data, files=files,
+                                 params=params, headers=headers, idempotent=idempotent,
+                                 timeout=timeout, check_body=check_body, what=what)
+        except APIError as error:
+            if wants_suggestions(error):
+                self._suggest(error, json)
+            raise
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any,
+        data: Mapping[str, Any] | None,
+        files: Any,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        idempotent: bool,
+        timeout: float | None,
+        check_body: bool,
+        what: str,
+    ) -> Response:
         url = self.url(path)
         request_headers = self._headers(path, url, headers)
         request_timeout = self._timeout(timeout)
@@ -792,6 +849,30 @@ class Transport:
         what: str = "",
     ) -> Response:
         """Async twin of :meth:`request`; never blocks the event loop."""
+        try:
+            return await self._arequest(method, path, json=json, data=data, files=files,
+                                        params=params, headers=headers, idempotent=idempotent,
+                                        timeout=timeout, check_body=check_body, what=what)
+        except APIError as error:
+            if wants_suggestions(error):
+                await self._asuggest(error, json)
+            raise
+
+    async def _arequest(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any,
+        data: Mapping[str, Any] | None,
+        files: Any,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        idempotent: bool,
+        timeout: float | None,
+        check_body: bool,
+        what: str,
+    ) -> Response:
         url = self.url(path)
         request_headers = self._headers(path, url, headers)
         request_timeout = self._timeout(timeout)
@@ -838,6 +919,20 @@ class Transport:
         ``events=True`` (an event stream is expected): the body's first bytes, not its
         Content-Type, decide whether it is a stream, a whole JSON answer, or an error page.
         """
+        try:
+            with self._stream(method, path, json=json, params=params, headers=headers,
+                              idempotent=idempotent, events=events, what=what) as response:
+                yield response
+        except APIError as error:
+            if wants_suggestions(error):
+                self._suggest(error, json)
+            raise
+
+    @contextmanager
+    def _stream(
+        self, method: str, path: str, *, json: Any, params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None, idempotent: bool, events: bool, what: str,
+    ) -> Iterator[StreamResponse]:
         url = self.url(path)
         request_headers = self._headers(path, url, headers)
         client = self.sync_client
@@ -880,6 +975,21 @@ class Transport:
         what: str = "",
     ) -> AsyncIterator[StreamResponse]:
         """Async twin of :meth:`stream`."""
+        try:
+            async with self._astream(method, path, json=json, params=params, headers=headers,
+                                     idempotent=idempotent, events=events,
+                                     what=what) as response:
+                yield response
+        except APIError as error:
+            if wants_suggestions(error):
+                await self._asuggest(error, json)
+            raise
+
+    @asynccontextmanager
+    async def _astream(
+        self, method: str, path: str, *, json: Any, params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None, idempotent: bool, events: bool, what: str,
+    ) -> AsyncIterator[StreamResponse]:
         url = self.url(path)
         request_headers = self._headers(path, url, headers)
         client = await self.aclient()
@@ -963,6 +1073,15 @@ class Transport:
 
     def _error_of(self, response: Response, what: str) -> GatewayError:
         return self._check(response, what, check_body=False) or self._api_error(response, what)
+
+
+_MODEL_LIST_TIMEOUT = 10.0
+
+
+def _model_names(response: Response) -> list[str]:
+    from .catalog import parse_models  # catalog reads profiles; only needed on this path
+
+    return [model.id for model in parse_models(response.json())]
 
 
 def _secret_forms(secrets: tuple[str, ...]) -> tuple[bytes, ...]:

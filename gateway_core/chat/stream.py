@@ -168,9 +168,8 @@ class StreamAccumulator:
             self._usage_raw = usage
         if self.model is None:
             self._first_chunk(chunk)
-        if not choices:
-            if "error" in chunk:
-                self._raise_error(chunk)
+        if not choices:  # usage only, or an error in any envelope (find_error_in_body)
+            self._raise_error(chunk)
             return None
         choice = choices[0]
         if len(choices) > 1 or choice.get("index", 0):

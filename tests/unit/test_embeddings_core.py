@@ -69,6 +69,8 @@ class MockGateway:
         self.transport = Transport(config, http_transport=_Both(self._handle, self._route_async))
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":  # the model list read for a suggestion: not served here
+            return httpx.Response(404, json={"error": {"message": "Invalid URL"}})
         body = json.loads(request.content)
         self.bodies.append(body)
         self.paths.append(request.url.path)

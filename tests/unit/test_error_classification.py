@@ -13,8 +13,8 @@ from gateway_core import errors as e
 from gateway_core.errors import error_from_response, parse_error_body
 
 QUOTA = "The key or account has run out of quota: top up or use another key. Not retried."
-NO_CHANNEL = ("No channel of your key's group serves this model right now: check the model name "
-              "(`gateway-kit models`) and the key's group, or retry later.")
+NO_CHANNEL = ("No channel of your key's group serves this model: check the model name "
+              "(`gateway-kit models`) and the key's group. Not retried.")
 RATE = ("The gateway is rate-limiting this key or its upstream is saturated: wait and retry, "
         "lower concurrency, or raise max_retries.")
 AUTH = "The API key was refused: check api_key / GATEWAY_API_KEY and that the key is enabled."
@@ -38,8 +38,8 @@ def body(message: str, code: Any = None, type_: str = "x") -> dict[str, Any]:
 
 @pytest.mark.parametrize(("status", "sent", "cls", "retryable", "advice"), [
     (403, body("用户额度不足", "insufficient_user_quota"), e.QuotaExceededError, False, QUOTA),
-    (503, body("no channel", "model_not_found"), e.ModelNotAvailableError, True, NO_CHANNEL),
-    (200, body("no channel", "model_not_found"), e.ModelNotAvailableError, True, NO_CHANNEL),
+    (503, body("no channel", "model_not_found"), e.ModelNotAvailableError, False, NO_CHANNEL),
+    (200, body("no channel", "model_not_found"), e.ModelNotAvailableError, False, NO_CHANNEL),
     (404, body("The model `x` does not exist", "model_not_found", "invalid_request_error"),
      e.NotFoundError, False, NOT_FOUND),
     (429, body("slow down"), e.RateLimitError, True, RATE),
@@ -49,7 +49,9 @@ def body(message: str, code: Any = None, type_: str = "x") -> dict[str, Any]:
     (501, body("API not implemented"), e.EndpointNotSupportedError, False, NO_ENDPOINT),
     (404, body("Route not found", type_="invalid_request_error"), e.EndpointNotSupportedError,
      False, NO_ENDPOINT),
-    (404, body("route not found", type_="other"), e.NotFoundError, False, NOT_FOUND),
+    (404, body("route not found", type_="other"), e.EndpointNotSupportedError, False,
+     NO_ENDPOINT),
+    (404, body("no such thing", type_="other"), e.NotFoundError, False, NOT_FOUND),
     (413, body("too big"), e.RequestTooLargeError, False, TOO_LARGE),
     (400, body("This model's maximum context length is 8192 tokens"),
      e.ContextWindowExceededError, False, CONTEXT),
@@ -67,8 +69,9 @@ def test_each_class_with_its_advice(status: int, sent: dict[str, Any], cls: type
     assert error.message == f"{sent['error']['message'].rstrip('.')}. {advice}"
 
 
-HTML = ("The gateway, or a proxy in front of it such as Cloudflare, returned an HTML error page"
-        "{} instead of JSON.")
+HTML = ("An HTML page came back{} instead of a JSON answer: usually the base URL points at the "
+        "site's web front end instead of its API: use the address its docs give for API calls "
+        "(new-api serves them under /v1).")
 
 
 @pytest.mark.parametrize(("content", "content_type", "expected"), [
@@ -96,7 +99,7 @@ HTML = ("The gateway, or a proxy in front of it such as Cloudflare, returned an 
      ("队列已满", 23, None, None, False)),
     (b'{"code": "success", "message": "odd", "type": 5}', "", ("odd", None, None, None, False)),
     (b'{"code": 0, "msg": "zero code"}', "", ("zero code", None, None, None, False)),
-    (b'{"code": 1, "msg": "one code"}', "", ("one code", None, None, None, False)),
+    (b'{"code": 1, "msg": "one code"}', "", ("one code", 1, None, None, False)),
     (b'{"code": "bad", "err": "via err", "type": "kind"}', "",
      ("via err", "bad", "kind", None, False)),
     (b'{"error_msg": "via error_msg"}', "", ("via error_msg", None, None, None, False)),

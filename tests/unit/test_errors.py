@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -119,12 +120,17 @@ def test_quota_wins_over_429() -> None:
     assert not error_from_response(429, body).retryable
 
 
-def test_model_not_found_503_retryable() -> None:
-    body = _json({"error": {"message": "分组 default 下模型 x 无可用渠道（distributor）",
-                            "type": "new_api_error", "code": "model_not_found"}})
-    error = error_from_response(503, body)
+@pytest.mark.parametrize(("status", "body"), [
+    (503, {"error": {"message": "分组 default 下模型 x 无可用渠道（distributor）",
+                     "type": "new_api_error", "code": "model_not_found"}}),
+    (200, {"error": {"message": "model_not_found", "code": "model_not_found"}}),
+    (500, {"error": {"message": "no available channel for this model", "code": ""}}),
+])
+def test_model_not_found_is_not_retried(status: int, body: dict[str, Any]) -> None:
+    # A relay answers it at once for a model it does not route: waiting changes nothing.
+    error = error_from_response(status, _json(body))
     assert isinstance(error, e.ModelNotAvailableError)
-    assert error.retryable
+    assert not error.retryable
 
 
 @pytest.mark.parametrize(
@@ -159,15 +165,27 @@ def test_api_not_implemented() -> None:
     assert isinstance(error_from_response(501, body), e.EndpointNotSupportedError)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "new-api's RelayNotFound answer ('Invalid URL (POST /v1/rerank)', invalid_request_error) "
-    "is classified NotFoundError: _classify looks for 'route' in the message. This test used to "
-    "accept either class; the classification fix belongs with issue #12 (errors.py)."))
 def test_route_not_found_is_endpoint_not_supported() -> None:
     body = _json({"error": {"message": "Invalid URL (POST /v1/rerank)", "type":
                             "invalid_request_error", "code": ""}})
     error = error_from_response(404, body)
     assert type(error) is e.EndpointNotSupportedError
+
+
+@pytest.mark.parametrize(("message", "base_path"), [
+    ("Invalid URL (POST /v1/v1/chat/completions)", "/v1"),
+    ("Invalid URL (POST /api/v1/chat/completions)", "/api"),
+    ("404 page not found", "/openai"),
+])
+def test_a_missing_route_under_a_prefix_says_the_base_url_is_wrong(
+        message: str, base_path: str) -> None:
+    error = error_from_response(404, _json({"error": {"message": message, "type":
+                                                      "invalid_request_error"}}),
+                                base_path=base_path)
+    assert type(error) is e.BaseURLError
+    assert isinstance(error, e.EndpointNotSupportedError)  # existing handlers still catch it
+    assert "base URL" in str(error)
+    assert "model name" not in str(error)
 
 
 def test_context_overflow() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway_core.errors import ContentPolicyError, InvalidRequestError, TaskError
+from gateway_core.errors import APIError, ContentPolicyError, InvalidRequestError, TaskError
 from gateway_core.tasks import get_protocol
 from gateway_core.tasks.chat import parse_chat_progress
 from tests.unit.chat_streams import chunk, sse
@@ -169,8 +169,10 @@ def test_kling_native_passthrough(clock: FakeClock) -> None:
     bad = FakeGateway({("POST", "/kling/v1/videos/text2video"): [
         respond({"code": 1201, "message": "model is not supported"})]})
     engine_for(bad, clock)
-    with pytest.raises(TaskError, match="not supported"):
+    # Kling's own {code, message} envelope in a 200: the gateway's typed error, class by meaning
+    with pytest.raises(APIError, match="not supported") as refused:
         bad.client.create_video("x", model="kling-v9", protocol="kling")
+    assert (refused.value.status_code, refused.value.code) == (200, 1201)
     assert bad.client.list_tasks() == []  # refused: nothing paid, nothing kept
 
 
@@ -327,8 +329,10 @@ def test_suno_failures(clock: FakeClock) -> None:
     refused = FakeGateway({("POST", "/suno/submit/music"): [
         respond({"code": "invalid_request", "message": "prompt too long", "data": None})]})
     engine_for(refused, clock)
-    with pytest.raises(TaskError, match="prompt too long"):
+    with pytest.raises(APIError, match="prompt too long") as said_no:
         refused.client.create_task("suno", prompt="x", kind="audio")
+    assert said_no.value.code == "invalid_request"
+    assert refused.client.list_tasks() == []
 
 
 # ---------------------------------------------------------------- chat-format media

@@ -246,8 +246,9 @@ def test_html_page_error(clock: Clock) -> None:
     page = httpx.Response(502, text="<html><title>Bad gateway | Cloudflare</title></html>",
                           headers={"content-type": "text/html"})
     transport, _ = make(sequence(page), max_retries=0)
-    with pytest.raises(e.ServerError, match="HTML error page"):
+    with pytest.raises(e.ServerError, match=r"HTML page came back.*proxy in front") as info:
         transport.request("GET", "/v1/models")
+    assert "Bad gateway | Cloudflare" in str(info.value)
 
 
 def test_non_json_success_body(clock: Clock) -> None:
