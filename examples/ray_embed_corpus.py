@@ -66,8 +66,9 @@ def embed_corpus(
         dataset = ray.data.from_items(rows, override_num_blocks=max(workers * 4, 1))
         # Ray retries the task of a worker that died (system failures are retried by
         # default); the retry skips what the dead worker had checkpointed.
-        done = dataset.map_batches(embed_batch, batch_size=batch_size,
-                                   compute=ray.data.TaskPoolStrategy(size=workers))
+        # concurrency= (not compute=TaskPoolStrategy, which Ray 2.40, the floor, lacks) caps
+        # the tasks running at once.
+        done = dataset.map_batches(embed_batch, batch_size=batch_size, concurrency=workers)
         bar = _progress(len(rows), progress)
         for part in done.iter_batches(batch_size=None):
             bar(len(part["id"]))

@@ -418,6 +418,9 @@ class Transport:
         self._root = config.root_url
         self._origin = httpx.URL(self._root).copy_with(path="/", query=None)
         self._home_origin = (self._origin.scheme, self._origin.host, self._origin.port)
+        # The base URL's own path (``/api``, ``/openai``): a missing route under it is likely
+        # a wrong base URL (errors.BaseURLError).
+        self._base_path = httpx.URL(self._root).path.rstrip("/")
         self._ssl: ssl.SSLContext | None = None
         self._fresh_pools()
         _EVERY.add(self)
@@ -651,6 +654,7 @@ class Transport:
             request_id=response.request_id,
             secrets=self._secrets,
             what=what,
+            base_path=self._base_path,
         )
 
     def _check(self, response: Response, what: str, check_body: bool) -> GatewayError | None:

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .envelopes import openai_error, with_request_id
+from .upstreams import upstream_error
 
 STREAM_STEPS = ("cut", "cut-close", "stall-stream", "malformed", "error-chunk")
 SATURATED = "当前分组上游负载已饱和，请稍后再试"
@@ -64,6 +65,8 @@ def canned_response(request: Request, step: str, model: str) -> Response | None:
         return openai_error(request, 401, "无效的令牌", code="")
     if name == "not-json":
         return Response("upstream said: OK but not JSON", media_type="text/plain")
+    if name.startswith("upstream-"):
+        return upstream_error(request, name.removeprefix("upstream-"))
     if name == "huge":
         size = int(step_args(step)[0]) if step_args(step) else 5_000_000
         return huge_response(request, size, model)
