@@ -345,7 +345,10 @@ def rerank(
                 what=plan.label(number),
             )
         except GatewayError as error:
-            raise _no_endpoint(error, call) from error
+            meant = _no_endpoint(error, call)
+            if meant is error:  # never its own cause: a chain walk must end
+                raise
+            raise meant from error
         plan.accept(number, response)
     return plan.finish()
 
@@ -367,7 +370,10 @@ async def arerank(
                     what=plan.label(number),
                 )
             except GatewayError as error:
-                raise _no_endpoint(error, call) from error
+                meant = _no_endpoint(error, call)
+                if meant is error:  # never its own cause: a chain walk must end
+                    raise
+                raise meant from error
             plan.accept(number, response)
 
     if len(plan.chunks) == 1:
