@@ -48,6 +48,14 @@ def _images(message: Mapping[str, Any]) -> list[MediaLink]:
     return links
 
 
+def _legacy(choice: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A completions-shaped choice (``text``, no ``message``) read as the answer: relays in
+    front of /v1/completions-style upstreams answer the chat route that way (beyond the chat
+    format, but unambiguous)."""
+    text = choice.get("text")
+    return {"content": text} if isinstance(text, str) else {}
+
+
 def _parse_choice(
     body: Mapping[str, Any],
     choice: Any,
@@ -58,7 +66,7 @@ def _parse_choice(
 ) -> ChatResult:
     if not isinstance(choice, Mapping):
         choice = {}
-    message = choice.get("message") or choice.get("delta") or {}
+    message = choice.get("message") or choice.get("delta") or _legacy(choice)
     if not isinstance(message, Mapping):
         message = {}
     content = message.get("content")
@@ -83,7 +91,8 @@ def _parse_choice(
         tool_calls=[c for c in calls if c.error is None],
         invalid_tool_calls=[c for c in calls if c.error is not None],
         finish_reason=choice.get("finish_reason"),
-        usage=parse_usage(body.get("usage")),
+        # usage at the top level, or inside the choice (Moonshot / Kimi)
+        usage=parse_usage(body.get("usage") or choice.get("usage")),
         model=body.get("model"),
         id=body.get("id"),
         created=body.get("created"),

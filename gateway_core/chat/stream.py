@@ -143,7 +143,12 @@ class StreamAccumulator:
         return None  # named meta events (ping, …) carry no completion data
 
     def feed(self, data: str) -> ChatDelta | None:
-        """Feed the ``data`` of one event; return what it added, or None."""
+        """Feed the ``data`` of one event; return what it added, or None.
+
+        A chunk of an unexpected shape is an :class:`IncompleteStreamError` naming what was
+        wrong, with the partial answer; the gateway's data is checked where it is read, so an
+        exception of any other kind is a bug of this package and surfaces as one.
+        """
         if not data or self._done:
             return None
         if data[0] != "{":
@@ -152,68 +157,112 @@ class StreamAccumulator:
             chunk = json.loads(data)
         except ValueError:
             raise self._malformed(data) from None
-        try:
-            return self._feed_chunk(chunk)
-        except (AttributeError, TypeError, KeyError, IndexError) as exc:
-            # a chunk of an unexpected shape: a typed error with the partial answer, not a crash
-            raise self.incomplete(
-                f"The gateway sent a stream chunk of an unexpected shape ({type(exc).__name__}: "
-                f"{exc}; chunk {data[:120]!r}). The text received so far is on the error."
-            ) from None
+        return self._feed_chunk(chunk, data)
 
-    def _feed_chunk(self, chunk: dict[str, Any]) -> ChatDelta | None:
-        choices = chunk.get("choices")
-        usage = chunk.get("usage")
-        if usage:
-            self._usage_raw = usage
+    def _feed_chunk(self, chunk: dict[str, Any], data: str) -> ChatDelta | None:
         if self.model is None:
             self._first_chunk(chunk)
-        if not choices:  # usage only, or an error in any envelope (find_error_in_body)
-            self._raise_error(chunk)
+        choice = self._choice(chunk, data)
+        self._note_usage(chunk, choice)
+        if choice is None:
+            if not chunk.get("choices"):  # usage only, or an error in any envelope
+                self._raise_error(chunk)
             return None
-        choice = choices[0]
-        if len(choices) > 1 or choice.get("index", 0):
-            choice = next((c for c in choices if not c.get("index")), None)
-            if choice is None:
-                return None
-        delta = choice.get("delta") or choice.get("message")
-        finish = choice.get("finish_reason")
-        if finish:
-            self.finish_reason = finish
-            if self.system_fingerprint is None and chunk.get("system_fingerprint"):
-                self.system_fingerprint = chunk["system_fingerprint"]
+        finish = self._note_finish(choice, chunk)
         if choice.get("logprobs"):
             self._logprobs(choice["logprobs"])
+        delta = self._delta(choice, data)
         if not delta:
             return None
-        text = ""
+        text, reasoning = self._content(delta, data)
+        fragments = self._tool_fragments(delta, data)
+        refusal = delta.get("refusal")
+        if isinstance(refusal, str) and refusal:
+            self.refusal = (self.refusal or "") + refusal
+        if text or reasoning or fragments:
+            return ChatDelta(text, reasoning, fragments or None, finish)
+        return None  # role-only, empty or finish-only chunks: the result has the finish_reason
+
+    # ------------------------------------------------------------------ reading one chunk
+
+    def _shape(self, what: str, data: str) -> IncompleteStreamError:
+        return self.incomplete(
+            f"The gateway sent a stream chunk of an unexpected shape ({what}; chunk "
+            f"{data[:120]!r}). The text received so far is on the error (partial_text).")
+
+    def _choice(self, chunk: Mapping[str, Any], data: str) -> Mapping[str, Any] | None:
+        """Choice 0 of the chunk (relays may send several choices, in any order), or None."""
+        choices = chunk.get("choices")
+        if not choices:
+            return None
+        if not isinstance(choices, list) or not all(isinstance(c, Mapping) for c in choices):
+            raise self._shape("choices is not a list of objects", data)
+        choice: Mapping[str, Any] = choices[0]
+        if len(choices) > 1 or choice.get("index", 0):
+            return next((c for c in choices if not c.get("index")), None)
+        return choice
+
+    def _note_usage(self, chunk: Mapping[str, Any], choice: Mapping[str, Any] | None) -> None:
+        """Usage wherever the provider puts it: top level, or inside the choice (Moonshot /
+        Kimi). Relays repeat the running total, so the last one seen is the count: never a sum."""
+        usage = chunk.get("usage") or (choice.get("usage") if choice is not None else None)
+        if usage:
+            self._usage_raw = usage
+
+    def _note_finish(self, choice: Mapping[str, Any], chunk: Mapping[str, Any]) -> str | None:
+        finish = choice.get("finish_reason")
+        if not isinstance(finish, str) or not finish:
+            return None
+        self.finish_reason = finish
+        if self.system_fingerprint is None and chunk.get("system_fingerprint"):
+            self.system_fingerprint = chunk["system_fingerprint"]
+        return finish
+
+    def _delta(self, choice: Mapping[str, Any], data: str) -> Mapping[str, Any] | None:
+        """The choice's delta (or a whole ``message``). A legacy completions chunk carries only
+        ``text``: read as content, because relays in front of /v1/completions-style upstreams
+        stream that shape on the chat route (beyond the chat format, but unambiguous)."""
+        delta = choice.get("delta") or choice.get("message")
+        if delta is None and isinstance(choice.get("text"), str):
+            return {"content": choice["text"]}
+        if delta and not isinstance(delta, Mapping):
+            raise self._shape("delta is not an object", data)
+        return delta or None
+
+    def _content(self, delta: Mapping[str, Any], data: str) -> tuple[str, str]:
+        """This chunk's answer text and reasoning (a leading ``<think>`` block split off)."""
         reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
         if not isinstance(reasoning, str):
             reasoning = ""
+        text = ""
         content = delta.get("content")
         if content:
-            if not isinstance(content, str):
-                content = content_text(content)
+            if not isinstance(content, (str, list)):
+                raise self._shape("content is neither text nor a list of parts", data)
+            content = content if isinstance(content, str) else content_text(content)
             splitter = self._splitter
             if splitter is None or splitter.passthrough:
                 text = content
             else:
                 text, inline = splitter.feed(content)
-                if inline:
-                    reasoning += inline
+                reasoning += inline
             if text:
                 self._text.append(text)
         if reasoning:
             self._reasoning.append(reasoning)
-        tool_items = delta.get("tool_calls")
-        fragments = self._tools.feed(tool_items) if tool_items else None
-        if not fragments and delta.get("function_call"):
-            fragments = self._tools.feed([{"index": 0, "function": delta["function_call"]}])
-        if delta.get("refusal"):
-            self.refusal = (self.refusal or "") + delta["refusal"]
-        if text or reasoning or fragments:
-            return ChatDelta(text, reasoning, fragments or None, finish)
-        return None  # role-only, empty or finish-only chunks: the result has the finish_reason
+        return text, reasoning
+
+    def _tool_fragments(self, delta: Mapping[str, Any], data: str) -> list[Any] | None:
+        items = delta.get("tool_calls")
+        if items and not isinstance(items, list):
+            raise self._shape("tool_calls is not a list", data)
+        fragments = self._tools.feed(items) if items else None
+        legacy = delta.get("function_call")
+        if not fragments and legacy:
+            if not isinstance(legacy, Mapping):
+                raise self._shape("function_call is not an object", data)
+            fragments = self._tools.feed([{"index": 0, "function": legacy}])
+        return fragments
 
     def _first_chunk(self, chunk: Mapping[str, Any]) -> None:
         model = chunk.get("model")

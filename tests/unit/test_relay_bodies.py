@@ -242,3 +242,60 @@ def test_a_secret_header_value_is_redacted_like_the_key() -> None:
     assert secret not in str(info.value)
     assert "***" in str(info.value)
     assert client.transport.config.secrets == (KEY, secret)
+
+
+# ------------------------------------------------------------------ usage and legacy shapes
+
+def completion(choice: dict[str, Any], **top: Any) -> dict[str, Any]:
+    return {"id": "c1", "object": "chat.completion", "model": "m",
+            "choices": [{"index": 0, "finish_reason": "stop", **choice}], **top}
+
+
+USAGE = {"prompt_tokens": 4, "completion_tokens": 6, "total_tokens": 10}
+
+
+@pytest.mark.parametrize("body", [
+    completion({"message": {"role": "assistant", "content": "hi"}}, usage=USAGE),
+    completion({"message": {"role": "assistant", "content": "hi"}, "usage": USAGE}),  # Kimi
+    completion({"text": "hi"}, usage=USAGE),  # a completions-shaped answer
+])
+def test_usage_and_text_wherever_the_provider_puts_them(body: dict[str, Any]) -> None:
+    client = client_for(lambda request: httpx.Response(200, json=body))
+    result = client.chat("hi", model="m")
+    assert result.text == "hi"
+    assert result.usage is not None
+    assert result.usage.total_tokens == 10
+
+
+def stream_of(*chunks: dict[str, Any]) -> bytes:
+    return b"".join(f"data: {json.dumps(c)}\n\n".encode() for c in chunks) + b"data: [DONE]\n\n"
+
+
+def piece(text: str, finish: str | None = None, **choice: Any) -> dict[str, Any]:
+    return {"id": "c1", "object": "chat.completion.chunk", "model": "m",
+            "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": finish,
+                         **choice}]}
+
+
+@pytest.mark.parametrize("body", [
+    # Moonshot / Kimi: usage inside the choice of the last chunk
+    stream_of(piece("Hel"), piece("lo", "stop", usage=USAGE)),
+    # running totals repeated on every chunk: counted once (the last), never summed
+    stream_of({**piece("Hel"), "usage": {**USAGE, "total_tokens": 5}},
+              {**piece("lo", "stop"), "usage": USAGE}),
+    # a usage-only chunk after the finish
+    stream_of(piece("Hel"), piece("lo", "stop"),
+              {"id": "c1", "model": "m", "choices": [], "usage": USAGE}),
+    # legacy completions chunks: choices[].text
+    stream_of({"id": "c1", "model": "m", "choices": [{"index": 0, "text": "Hel"}]},
+              {"id": "c1", "model": "m", "choices": [{"index": 0, "text": "lo",
+                                                      "finish_reason": "stop"}],
+               "usage": USAGE}),
+])
+def test_a_stream_counts_usage_once_wherever_it_comes(body: bytes) -> None:
+    client = client_for(lambda request: httpx.Response(200, content=body))
+    stream = client.stream_chat("hi", model="m")
+    assert "".join(d.text for d in stream) == "Hello"
+    assert stream.result is not None
+    assert stream.result.usage is not None
+    assert stream.result.usage.total_tokens == 10

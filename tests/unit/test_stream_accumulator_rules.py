@@ -198,12 +198,38 @@ def test_a_chunk_of_an_unexpected_shape_is_a_typed_error() -> None:
     event = json.dumps({"choices": [{"index": 0, "delta": "oops"}], "pad": "p" * 200})
     with pytest.raises(IncompleteStreamError) as caught:
         acc.feed(event)
-    message = caught.value.message
-    assert message.startswith("The gateway sent a stream chunk of an unexpected shape "
-                              "(AttributeError: ")
-    assert message.endswith(f"; chunk {event[:120]!r}). The text received so far is on the "
-                            "error.")
+    assert caught.value.message == (
+        "The gateway sent a stream chunk of an unexpected shape (delta is not an object; chunk "
+        f"{event[:120]!r}). The text received so far is on the error (partial_text).")
     assert caught.value.partial_text == "so far"
+
+
+@pytest.mark.parametrize(("chunk", "what"), [
+    ({"choices": {"0": {}}}, "choices is not a list of objects"),
+    ({"choices": [1]}, "choices is not a list of objects"),
+    ({"choices": [{"delta": {"content": 5}}]}, "content is neither text nor a list of parts"),
+    ({"choices": [{"delta": {"tool_calls": {"id": "x"}}}]}, "tool_calls is not a list"),
+    ({"choices": [{"delta": {"function_call": "f"}}]}, "function_call is not an object"),
+])
+def test_each_wrong_shape_is_named(chunk: dict[str, Any], what: str) -> None:
+    acc = feed_all(data({"content": "kept"}))
+    with pytest.raises(IncompleteStreamError, match=what) as caught:
+        acc.feed(json.dumps(chunk))
+    assert caught.value.partial_text == "kept"
+
+
+def test_a_bug_in_our_own_code_is_not_blamed_on_the_gateway(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before, a catch-all turned any TypeError into "the gateway sent…": a bug looked like a
+    # relay's fault and the property tests could not fail.
+    from gateway_core.chat import reasoning
+
+    def broken(self: Any, piece: str) -> tuple[str, str]:
+        raise TypeError("a bug of ours")
+
+    monkeypatch.setattr(reasoning.ThinkSplitter, "feed", broken)
+    with pytest.raises(TypeError, match="a bug of ours"):
+        feed_all(data({"content": "hello"}))
 
 
 def test_named_events_other_than_error_carry_nothing() -> None:
