@@ -24,6 +24,7 @@ The hierarchy::
     │   ├── ModelNotAvailableError    503 model_not_found: no channel serves the model (not retried)
     │   └── ServerError               500, 502, 503, 504, 520-524, HTML error pages
     ├── ResponseFormatError           a 2xx body that is not what the protocol promises
+    │   ├── RefusalError              structured output refused by the model or a filter
     │   └── ResponseTooLargeError     a body beyond max_response_bytes (reading stopped there)
     ├── StreamError                   a stream that broke after it started
     │   └── IncompleteStreamError     ended without finish_reason; carries the partial output
@@ -67,6 +68,7 @@ __all__ = [
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",
+    "RefusalError",
     "RequestTooLargeError",
     "ResponseFormatError",
     "ServerError",
@@ -254,6 +256,17 @@ class ServerError(APIError):
 
 class ResponseFormatError(GatewayError):
     """A successful response whose body is not what the protocol promises."""
+
+
+class RefusalError(ResponseFormatError, ValueError):
+    """No structured answer: the model refused (OpenAI's ``refusal``, with its words in
+    ``refusal``), or a content filter withheld the answer (``finish_reason`` content_filter).
+    Also a ValueError, which LlamaIndex's structured programs raise on an unusable answer."""
+
+    #: The model's own words of refusal ("" when a filter withheld the answer).
+    refusal: str = ""
+    #: The answer's finish_reason (``content_filter`` for a filtered answer).
+    finish_reason: str | None = None
 
 
 class ResponseTooLargeError(ResponseFormatError):

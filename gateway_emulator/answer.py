@@ -32,6 +32,7 @@ class Answer:
     tool_calls: list[ToolCallPlan] = field(default_factory=list)
     finish_reason: str = "stop"
     prompt_tokens: int = 0
+    refusal: str = ""  # the model declines: OpenAI's message.refusal, content empty
 
     @property
     def completion_tokens(self) -> int:

@@ -39,7 +39,10 @@ MARKERS = {
     "ping": "`: PING` keep-alive comments between chunks",
     "no-finish": "the stream ends with [DONE] but no finish_reason",
     "reject-<param>": "400 when the request carries <param>",
+    "refuse": "the model declines: message.refusal (delta.refusal in streams), no content",
+    "filtered": "a content filter withholds the answer: finish_reason content_filter, no content",
 }
+_REFUSAL = "I'm sorry, I can't help with that request."
 
 
 async def chat_completions(request: Request) -> Response:
@@ -189,7 +192,17 @@ def plan_answer(body: dict[str, Any], ref: ModelRef, choice: int = 0) -> Answer:
     if style:
         answer.reasoning = f"The request was: {user_text[:200]!r}. I will answer it directly."
     _apply_limits(answer, body)
+    _apply_policy(answer, ref)
     return answer
+
+
+def _apply_policy(answer: Answer, ref: ModelRef) -> None:
+    """Model markers ``refuse`` and ``filtered``: no answer, said as OpenAI says it."""
+    if "refuse" in ref.markers:
+        answer.refusal, answer.content, answer.tool_calls = _REFUSAL, "", []
+        answer.finish_reason = "stop"
+    elif "filtered" in ref.markers:
+        answer.content, answer.tool_calls, answer.finish_reason = "", [], "content_filter"
 
 
 def _echo(user_text: str, choice: int) -> str:
@@ -315,6 +328,8 @@ def completion_body(model: str, ref: ModelRef, answers: list[Answer]) -> dict[st
                 message[style] = answer.reasoning
         if answer.tool_calls:
             message["tool_calls"] = [tool_call_dict(call, ref) for call in answer.tool_calls]
+        if answer.refusal:
+            message["refusal"] = answer.refusal
         choices.append({"index": index, "message": message,
                         "finish_reason": answer.finish_reason, "logprobs": None})
     body: dict[str, Any] = {

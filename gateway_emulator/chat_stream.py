@@ -77,6 +77,7 @@ def _deltas(ref: ModelRef, answer: Answer) -> list[dict[str, Any]]:
     elif answer.reasoning:
         deltas += [{style: piece} for piece in words(answer.reasoning)]
     deltas += [{"content": piece} for piece in words(answer.content)]
+    deltas += [{"refusal": piece} for piece in words(answer.refusal)]
     if answer.tool_calls:
         deltas += _tool_call_deltas(ref, answer.tool_calls)
     return deltas

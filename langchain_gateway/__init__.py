@@ -13,6 +13,7 @@ from gateway_core import __version__
 from gateway_core.extras import missing_extra
 
 if TYPE_CHECKING:
+    from ._structured import StructuredOutputRefusal
     from .audio import (
         GatewayAudioLoader,
         GatewayAudioParser,
@@ -39,6 +40,7 @@ _EXPORTS = {
     "GatewayTranscriptionTool": "audio",
     "GatewayAudioParser": "audio",
     "GatewayAudioLoader": "audio",
+    "StructuredOutputRefusal": "_structured",
 }
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "GatewaySpeechTool",
     "GatewayTranscriptionTool",
     "GatewayVideoTool",
+    "StructuredOutputRefusal",
     "__version__",
 ]
 

@@ -431,6 +431,8 @@ def final_chunk(result: ChatResult, model: str) -> AIMessageChunk:
         content = [_media_block(link) for link in result.media]
     return AIMessageChunk(
         content=content,
+        # the refusal, whole, once (its pieces carried no text to stream)
+        additional_kwargs={"refusal": result.refusal} if result.refusal else {},
         usage_metadata=usage_metadata(result.usage) if result.usage else None,
         response_metadata=response_metadata(result, model),
         chunk_position="last",

@@ -19,10 +19,25 @@ from langchain_core.output_parsers.transform import BaseCumulativeTransformOutpu
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, Generation
 from pydantic import ConfigDict
 
+from gateway_core.errors import RefusalError
+
 if TYPE_CHECKING:
     from gateway_core.chat.structured import StructuredSpec
 
-__all__ = ["GatewayStructuredOutputParser", "structured_target"]
+__all__ = ["GatewayStructuredOutputParser", "StructuredOutputRefusal", "structured_target"]
+
+
+class StructuredOutputRefusal(OutputParserException, RefusalError):
+    """The model refused to answer in the structure (its words in ``refusal``), or a content
+    filter withheld the answer. An ``OutputParserException``, so existing handlers (and
+    ``with_structured_output(..., include_raw=True)``) catch it; also the core's
+    :class:`~gateway_core.errors.RefusalError`."""
+
+    def __init__(self, refused: RefusalError, llm_output: str) -> None:
+        super().__init__(refused.message, llm_output=llm_output)
+        self.message = refused.message
+        self.refusal = refused.refusal
+        self.finish_reason = refused.finish_reason
 
 
 def structured_target(
@@ -59,8 +74,14 @@ def _identity(value: Any) -> Any:
 
 
 def _final_value(message: BaseMessage, spec: StructuredSpec) -> Any:
-    from gateway_core.chat.structured import parse_json_text
+    from gateway_core.chat.structured import parse_json_text, refusal_of
 
+    refusal = message.additional_kwargs.get("refusal")
+    refused = refusal_of(refusal if isinstance(refusal, str) else None,
+                         message.response_metadata.get("finish_reason"),
+                         bool(message.text.strip() or getattr(message, "tool_calls", None)))
+    if refused is not None:
+        raise StructuredOutputRefusal(refused, message.text)
     if isinstance(message, AIMessage):
         for call in message.tool_calls:
             if call["name"] == spec.name:

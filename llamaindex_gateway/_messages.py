@@ -430,5 +430,7 @@ def result_view(response: ChatResponse) -> ChatResult:
                             index=len(calls) + len(invalid))
             (calls if error is None else invalid).append(call)
     finish = response.additional_kwargs.get("finish_reason")
+    refusal = response.message.additional_kwargs.get("refusal")
     return ChatResult(text="\n".join(texts), tool_calls=calls, invalid_tool_calls=invalid,
-                      finish_reason=finish if isinstance(finish, str) else None)
+                      finish_reason=finish if isinstance(finish, str) else None,
+                      refusal=refusal if isinstance(refusal, str) and refusal else None)

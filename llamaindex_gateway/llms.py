@@ -505,6 +505,15 @@ class GatewayLLM(GatewayConnection, FunctionCallingLLM):
                     tool_kwargs=convert.tool_call_kwargs(function.get("arguments") or "{}"),
                 ))
         if not selections and error_on_no_tool_call:
+            from gateway_core.chat.structured import refusal_of
+
+            refusal = response.message.additional_kwargs.get("refusal")
+            finish = response.additional_kwargs.get("finish_reason")
+            refused = refusal_of(refusal if isinstance(refusal, str) else None,
+                                 finish if isinstance(finish, str) else None,
+                                 bool(response.message.content))
+            if refused is not None:
+                raise refused  # the model's words, typed (a ValueError too)
             raise ValueError(
                 "Expected at least one tool call, but the model answered without one: "
                 f"{(response.message.content or '')[:200]!r}"
@@ -730,9 +739,12 @@ def _parse_structured(response: ChatResponse, spec: Any, validate: Any,
                       output_cls: type[Any]) -> Any:
     """The validated object of a structured answer (read by the core's tolerant parser)."""
     from gateway_core.chat.structured import parse_structured
+    from gateway_core.errors import RefusalError
 
     try:
         return validate(parse_structured(convert.result_view(response), spec))
+    except RefusalError:
+        raise  # the model's own words, typed (a ValueError too, as LlamaIndex expects)
     except Exception as exc:
         raise ValueError(
             f"Could not read a {output_cls.__name__} from the model's answer "

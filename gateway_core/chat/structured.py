@@ -25,7 +25,13 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import APIError, GatewayError, InvalidRequestError, ResponseFormatError
+from ..errors import (
+    APIError,
+    GatewayError,
+    InvalidRequestError,
+    RefusalError,
+    ResponseFormatError,
+)
 from ..profiles import ModelProfile
 from .jsonscan import NOT_FOUND, TooDeep, fenced_blocks, first_json_value
 from .reasoning import split_think
@@ -305,12 +311,48 @@ def parse_json_text(text: str) -> Any:
     return value
 
 
+def refusal_of(refusal: str | None, finish_reason: str | None, has_answer: bool
+               ) -> RefusalError | None:
+    """The error for an answer that cannot hold structured output because the model refused
+    (its words) or a content filter withheld it; None otherwise. One decision for the core and
+    both adapters."""
+    if refusal:
+        error = RefusalError(f"The model refused to answer in the requested structure: "
+                             f"{refusal[:500]!r}. Reword the request, or handle the refusal.")
+    elif finish_reason == "content_filter" and not has_answer:
+        error = RefusalError("A content filter withheld the answer (finish_reason="
+                             "'content_filter'), so there is no structured output. Reword the "
+                             "request, or check the provider's content policy.")
+    else:
+        return None
+    error.refusal = refusal or ""
+    error.finish_reason = finish_reason
+    return error
+
+
 def parse_structured(result: ChatResult, spec: StructuredSpec) -> Any:
     """The structured value of an answer, whatever method produced it.
 
     A tool call named like the schema wins (its arguments, even if the model broke the JSON
-    slightly: the raw text is parsed tolerantly); otherwise the answer text is parsed.
+    slightly: the raw text is parsed tolerantly); otherwise the answer text is parsed. A
+    refusal raises :class:`~gateway_core.errors.RefusalError`; an answer cut at the token
+    limit says so.
     """
+    refused = refusal_of(result.refusal, result.finish_reason,
+                         bool(result.text.strip() or result.all_tool_calls))
+    if refused is not None:
+        raise refused
+    try:
+        return _structured_value(result, spec)
+    except ResponseFormatError as error:
+        if result.finish_reason != "length":
+            raise
+        raise ResponseFormatError(
+            f"{error.message} The answer was cut off at the token limit (finish_reason="
+            "'length'): raise max_tokens.") from error
+
+
+def _structured_value(result: ChatResult, spec: StructuredSpec) -> Any:
     for call in result.all_tool_calls:
         if call.name == spec.name:
             if call.args is not None:
