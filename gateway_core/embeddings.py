@@ -30,6 +30,7 @@ import asyncio
 import base64
 import binascii
 import logging
+import math
 import re
 import sys
 from array import array
@@ -284,6 +285,21 @@ def parse_embeddings(body: Any, expected: int, *, where: str = "") -> list[Vecto
     return ordered  # type: ignore[return-value]  # every slot was filled exactly once
 
 
+def _check_finite(vectors: list[Vector], positions: list[int], texts: Sequence[str],
+                  where: str) -> None:
+    """No NaN or infinity reaches an index: one C-speed sum per vector (NaN and infinity
+    survive a sum), a per-value look only to name the culprit."""
+    for vector, position in zip(vectors, positions, strict=True):
+        if math.isfinite(sum(vector)):
+            continue
+        bad = next((i for i, v in enumerate(vector) if not math.isfinite(v)), None)
+        value = vector[bad] if bad is not None else "a sum beyond the float range"
+        raise ResponseFormatError(
+            f"{where}: the vector of input {position} ({texts[position][:40]!r}) holds "
+            f"{value!r} at dimension {bad}: an upstream fault, never handed to an index. "
+            "Retry, or embed that input again.")
+
+
 def _check_dimensions(vectors: list[Vector], want: int | None, where: str) -> int | None:
     """The common length of ``vectors``; an error if they differ or differ from ``want``."""
     for vector in vectors:
@@ -399,6 +415,7 @@ class _Plan:
             body = response.json()
             vectors = parse_embeddings(body, len(positions), where=where)
             self.dimension = _check_dimensions(vectors, self.dimension, where)
+            _check_finite(vectors, positions, self.texts, where)
         except ResponseFormatError as error:
             error.request_id = error.request_id or response.request_id
             error.status_code = error.status_code or response.status_code
