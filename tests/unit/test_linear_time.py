@@ -1,9 +1,9 @@
 """Every text path costs time linear in its input, adversarial input included (issues #12, #18).
 
 Each test times one parser on an input and on one ten times larger, as CPU time in this process
-(the best of several runs), and allows the larger 30x the smaller: three times the headroom of
-linear growth, a third of quadratic growth (100x), so a loaded machine cannot turn them red while
-a quadratic path always does. A failed comparison is measured again (three trials in all)
+(the best of several runs), and allows the larger 15x the smaller: half again the cost of linear
+growth, far below quadratic growth (100x), so a loaded machine cannot turn them red while a
+quadratic path always does. A failed comparison is measured again (three trials in all)
 before the test fails: a burst of load can inflate one trial, not three.
 """
 
@@ -25,7 +25,7 @@ from gateway_core.errors import ResponseFormatError
 from gateway_core.sse import SSEDecoder
 
 GROWTH = 10
-ALLOWED = 30.0  # linear is 10x, quadratic 100x
+ALLOWED = 15.0  # linear is 10x, quadratic 100x
 
 
 def _best_cpu(work: Callable[[], Any], runs: int) -> float:
@@ -37,16 +37,17 @@ def _best_cpu(work: Callable[[], Any], runs: int) -> float:
     return max(best, 1e-6)
 
 
-def assert_linear(make: Callable[[int], Any], run: Callable[[Any], Any], size: int) -> None:
+def assert_linear(make: Callable[[int], Any], run: Callable[[Any], Any], size: int,
+                  allowed: float = ALLOWED) -> None:
     small, large = make(size), make(size * GROWTH)
     run(small)  # warm up: imports, regex compilation, caches
     ratios = []
     for _ in range(3):
         ratio = _best_cpu(lambda: run(large), 3) / _best_cpu(lambda: run(small), 5)
-        if ratio <= ALLOWED:
+        if ratio <= allowed:
             return
         ratios.append(round(ratio, 1))
-    pytest.fail(f"{GROWTH}x the input cost {ratios}x the time (allowed {ALLOWED}x): not linear")
+    pytest.fail(f"{GROWTH}x the input cost {ratios}x the time (allowed {allowed}x): not linear")
 
 
 def _tolerant(parse: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -73,9 +74,16 @@ JSON_INPUTS: dict[str, Callable[[int], str]] = {
 }
 
 
+# A run of openers keeps one position per character (memory-bound): measured 11x for 10x in a
+# fresh interpreter, 15.5-16.5x inside a test process holding much more memory. It starts
+# larger and is allowed 20x, still a fifth of quadratic growth.
+JSON_SIZES = {"braces": (200_000, 20.0)}
+
+
 @pytest.mark.parametrize("shape", list(JSON_INPUTS))
 def test_json_repair_is_linear(shape: str) -> None:
-    assert_linear(JSON_INPUTS[shape], _tolerant(parse_json_text), 20_000)
+    size, allowed = JSON_SIZES.get(shape, (20_000, ALLOWED))
+    assert_linear(JSON_INPUTS[shape], _tolerant(parse_json_text), size, allowed)
 
 
 def test_json_repair_answers_are_right_on_large_inputs() -> None:
