@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         complete_all,
         make_call,
     )
+    from .jsonscan import parse_json_text
     from .learned import LEARNED, LearnedRejections
     from .media import extract_media_links
     from .parts import audio_part, data_url, file_part, image_part, text_part, video_part
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from .request import build_request, normalize_tool_choice, normalize_tools, prepare_messages
     from .response import parse_choices, parse_completion
     from .stream import StreamAccumulator
-    from .structured import METHODS, StructuredSpec, parse_json_text, parse_structured
+    from .structured import METHODS, StructuredSpec, parse_structured
     from .tokens import estimate_message_tokens, estimate_tokens
     from .types import ChatDelta, ChatResult, MediaLink, ToolCall, ToolCallDelta, Usage
     from .usage import parse_usage
@@ -54,7 +55,7 @@ _EXPORTS = {
     "normalize_tool_choice": "request", "normalize_tools": "request",
     "prepare_messages": "request", "parse_choices": "response", "parse_completion": "response",
     "StreamAccumulator": "stream", "METHODS": "structured", "StructuredSpec": "structured",
-    "parse_json_text": "structured", "parse_structured": "structured", "ChatDelta": "types",
+    "parse_json_text": "jsonscan", "parse_structured": "structured", "ChatDelta": "types",
     "ChatResult": "types", "MediaLink": "types", "ToolCall": "types", "ToolCallDelta": "types",
     "Usage": "types", "parse_usage": "usage", "estimate_message_tokens": "tokens",
     "estimate_tokens": "tokens",

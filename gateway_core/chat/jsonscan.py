@@ -14,7 +14,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["NOT_FOUND", "TooDeep", "balanced_spans", "fenced_blocks", "first_json_value"]
+from ..errors import ResponseFormatError
+from .reasoning import split_think
+
+__all__ = ["NOT_FOUND", "TooDeep", "balanced_spans", "fenced_blocks", "first_json_value",
+           "parse_json_text"]
 
 NOT_FOUND: Any = object()
 """Returned by :func:`first_json_value` when no span parses."""
@@ -131,3 +135,34 @@ def fenced_blocks(text: str) -> Iterator[str]:
         info = _INFO_STRING.match(body)
         yield body[info.end() if info else 0:].strip()
         position = closing + 3
+
+
+def parse_json_text(text: str) -> Any:
+    """The JSON value in a model's answer: fences, ``<think>`` blocks and prose tolerated."""
+    candidate = text.strip()
+    if candidate.startswith("<think>") or "</think>" in candidate:
+        candidate = split_think(candidate)[0].strip()
+        if "</think>" in candidate:
+            candidate = candidate.rsplit("</think>", 1)[1].strip()
+    try:
+        return json.loads(candidate)
+    except (ValueError, RecursionError):
+        pass
+    for fenced in fenced_blocks(candidate):
+        try:
+            return json.loads(fenced)
+        except (ValueError, RecursionError):
+            continue
+    try:
+        value = first_json_value(candidate)
+    except TooDeep:
+        raise ResponseFormatError(
+            f"The model's answer holds JSON nested deeper than Python's parser follows: "
+            f"{text[:200]!r}. Ask for a flatter structure, or another structured output method."
+        ) from None
+    if value is NOT_FOUND:
+        raise ResponseFormatError(
+            f"The model's answer does not contain JSON: {text[:200]!r}. Try another structured "
+            "output method or model."
+        )
+    return value

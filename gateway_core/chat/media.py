@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 
+from .inline_media import extract_inline_images
 from .types import MediaKind, MediaLink
 
-__all__ = ["classify_url", "extract_media_links"]
+__all__ = ["classify_url", "extract_media_links", "media_links"]
 
 _IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".svg", ".avif", ".heic",
                      ".tif", ".tiff")
@@ -74,3 +75,11 @@ def extract_media_links(text: str, default_kind: MediaKind | None = None) -> lis
         if kind is not None and url not in found:
             found[url] = MediaLink(url=url, kind=kind)
     return list(found.values())
+
+
+def media_links(text: str, default_kind: MediaKind | None) -> list[MediaLink]:
+    """Media links of a final answer text: Markdown and bare links, and ``data:`` images."""
+    links: list[MediaLink] = extract_media_links(text, default_kind) if "http" in text else []
+    if "data:image/" in text:
+        links += extract_inline_images(text)
+    return links

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ResponseFormatError
+from .media import media_links
 from .reasoning import split_think
 from .toolcalls import parse_tool_calls
-from .types import ChatResult, MediaKind, MediaLink, content_text, media_links
+from .types import ChatResult, MediaKind, MediaLink, content_text
 from .usage import parse_usage
 
 __all__ = ["parse_choices", "parse_completion"]

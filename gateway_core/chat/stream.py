@@ -32,9 +32,10 @@ from ..errors import (
     find_error_in_body,
     parse_error_body,
 )
+from .media import media_links
 from .reasoning import ThinkSplitter
 from .toolcalls import ToolCallAssembler
-from .types import ChatDelta, ChatResult, MediaKind, ToolCall, content_text, media_links
+from .types import ChatDelta, ChatResult, MediaKind, ToolCall, content_text
 from .usage import parse_usage
 
 __all__ = ["StreamAccumulator", "attach_partial"]

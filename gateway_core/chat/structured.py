@@ -33,8 +33,7 @@ from ..errors import (
     ResponseFormatError,
 )
 from ..profiles import ModelProfile
-from .jsonscan import NOT_FOUND, TooDeep, fenced_blocks, first_json_value
-from .reasoning import split_think
+from .jsonscan import parse_json_text
 from .types import ChatResult
 
 __all__ = [
@@ -278,37 +277,6 @@ def refuses_method(error: GatewayError, method: str) -> bool:
 
 
 # ------------------------------------------------------------------------- parsing
-
-
-def parse_json_text(text: str) -> Any:
-    """The JSON value in a model's answer: fences, ``<think>`` blocks and prose tolerated."""
-    candidate = text.strip()
-    if candidate.startswith("<think>") or "</think>" in candidate:
-        candidate = split_think(candidate)[0].strip()
-        if "</think>" in candidate:
-            candidate = candidate.rsplit("</think>", 1)[1].strip()
-    try:
-        return json.loads(candidate)
-    except (ValueError, RecursionError):
-        pass
-    for fenced in fenced_blocks(candidate):
-        try:
-            return json.loads(fenced)
-        except (ValueError, RecursionError):
-            continue
-    try:
-        value = first_json_value(candidate)
-    except TooDeep:
-        raise ResponseFormatError(
-            f"The model's answer holds JSON nested deeper than Python's parser follows: "
-            f"{text[:200]!r}. Ask for a flatter structure, or another structured output method."
-        ) from None
-    if value is NOT_FOUND:
-        raise ResponseFormatError(
-            f"The model's answer does not contain JSON: {text[:200]!r}. Try another structured "
-            "output method or model."
-        )
-    return value
 
 
 def refusal_of(refusal: str | None, finish_reason: str | None, has_answer: bool

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from .jsonscan import parse_json_text
+
 __all__ = [
     "ChatDelta", "ChatResult", "MediaLink", "ToolCall", "ToolCallDelta", "Usage", "content_text",
-    "media_links",
 ]
 
 MediaKind = Literal["image", "video"]
@@ -243,8 +244,6 @@ class ChatResult:
 
     def json(self) -> Any:
         """The answer text parsed as JSON (fences and leading reasoning tolerated)."""
-        from .structured import parse_json_text
-
         return parse_json_text(self.text)
 
 
@@ -293,17 +292,3 @@ def content_text(content: Any) -> str:
             if isinstance(part, dict) and isinstance(part.get("text"), str)
         )
     return "" if content is None else str(content)
-
-
-def media_links(text: str, default_kind: MediaKind | None) -> list[MediaLink]:
-    """Media links of a final answer text (the extractors load only when a link is present)."""
-    links: list[MediaLink] = []
-    if "http" in text:
-        from .media import extract_media_links
-
-        links = extract_media_links(text, default_kind)
-    if "data:image/" in text:
-        from .inline_media import extract_inline_images
-
-        links += extract_inline_images(text)
-    return links

@@ -9,7 +9,7 @@ import pytest
 
 from gateway_core.catalog import ModelInfo
 from gateway_core.chat.inline_media import extract_inline_images
-from gateway_core.chat.types import media_links
+from gateway_core.chat.media import media_links
 from gateway_core.profiles import resolve_profile
 from gateway_core.tasks.chat import ChatMedia
 from gateway_core.tasks.registry import choose_protocol
