@@ -299,3 +299,21 @@ def test_a_stream_counts_usage_once_wherever_it_comes(body: bytes) -> None:
     assert stream.result is not None
     assert stream.result.usage is not None
     assert stream.result.usage.total_tokens == 10
+
+
+PREFIXED = b"\xef\xbb\xbf\r\n  \n" + STREAM  # a BOM and blank lines before the first event
+
+
+@pytest.mark.parametrize("label", ["application/json", "text/html", None])
+@pytest.mark.parametrize("cut", range(1, 40))
+def test_the_kind_of_a_stream_is_read_whatever_the_first_reads_hold(
+        cut: int, label: str | None) -> None:
+    # The first bytes arrive in pieces of every size: the sniffing reads on until it knows.
+    parts = [PREFIXED[i:min(i + cut, 40)] for i in range(0, 40, cut)] + [PREFIXED[40:]]
+    headers = {"content-type": label} if label else {}
+    client = client_for(lambda request: httpx.Response(200, content=iter(parts),
+                                                       headers=headers))
+    stream = client.stream_chat("hi", model="m")
+    assert "".join(d.text for d in stream) == "Hello"
+    assert stream.result is not None
+    assert stream.result.finish_reason == "stop"
