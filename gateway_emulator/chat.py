@@ -34,6 +34,7 @@ MARKERS = {
     "two-calls-one-chunk": "two complete tool calls in one chunk",
     "bad-args": "tool-call arguments that are not valid JSON",
     "usage-every-chunk": "cumulative usage on every chunk",
+    "usage-in-choice": "usage inside choices[0] (Moonshot / Kimi), also on the last chunk",
     "no-usage": "no usage at all",
     "chatfire": "ChatfireAPI style chunks: null fields, a new id per chunk, usage null",
     "ping": "`: PING` keep-alive comments between chunks",
@@ -338,9 +339,12 @@ def completion_body(model: str, ref: ModelRef, answers: list[Answer]) -> dict[st
         "system_fingerprint": None,
     }
     if "no-usage" not in ref.markers:
-        body["usage"] = usage_dict(answers[0].prompt_tokens,
-                                   sum(a.completion_tokens for a in answers),
-                                   count_tokens(answers[0].reasoning))
+        usage = usage_dict(answers[0].prompt_tokens, sum(a.completion_tokens for a in answers),
+                           count_tokens(answers[0].reasoning))
+        if "usage-in-choice" in ref.markers:
+            choices[0]["usage"] = usage
+        else:
+            body["usage"] = usage
     return body
 
 

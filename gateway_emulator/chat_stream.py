@@ -34,6 +34,7 @@ class _Chunks:
         self.created = int(time.time())
         self.chatfire = "chatfire" in ref.markers
         self.every_usage = "usage-every-chunk" in ref.markers
+        self.usage_in_choice = "usage-in-choice" in ref.markers
         self.emitted_tokens = 0
 
     def data(self, delta: dict[str, Any], finish: str | None = None) -> str:
@@ -52,6 +53,9 @@ class _Chunks:
             completion = (self.answer.completion_tokens if finish else
                           min(self.emitted_tokens, self.answer.completion_tokens))
             body["usage"] = usage_dict(self.answer.prompt_tokens, completion)
+        if self.usage_in_choice and finish:  # Moonshot / Kimi: usage inside the last choice
+            body["choices"][0]["usage"] = usage_dict(self.answer.prompt_tokens,
+                                                     self.answer.completion_tokens)
         return _sse(body)
 
     def usage(self) -> str:
@@ -160,7 +164,8 @@ async def stream_body(request: Request, model: str, ref: ModelRef, answer: Answe
         await asyncio.sleep(0)
     if not truncated and "no-finish" not in ref.markers:
         yield chunks.data({}, finish=answer.finish_reason)
-    if include_usage and "no-usage" not in ref.markers and not chunks.every_usage:
+    if (include_usage and "no-usage" not in ref.markers and not chunks.every_usage
+            and not chunks.usage_in_choice):
         yield chunks.usage()
     yield "data: [DONE]\n\n"
 
