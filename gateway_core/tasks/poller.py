@@ -24,6 +24,7 @@ from ..errors import (
     APIError,
     GatewayError,
     InvalidRequestError,
+    ModelNotAvailableError,
     ResponseFormatError,
     TaskError,
     TaskTimeoutError,
@@ -156,10 +157,12 @@ class Poller:
         if isinstance(error, TaskError):
             raise error
         failures += 1
-        # An error body in an HTTP 200, or a garbled or oversized answer, while polling is a hiccup
-        # between us and the gateway (new-api relays the provider's answer as it comes): the
-        # paid task itself is unaffected, so it counts as transient, up to max_poll_errors.
-        transient = (error.retryable or isinstance(error, ResponseFormatError)
+        # An error body in an HTTP 200, a garbled or oversized answer, or "no channel for the
+        # model" (relays route polls by model too) while polling is a hiccup between us and the
+        # gateway: the paid task itself is unaffected, so it counts as transient, up to
+        # max_poll_errors.
+        transient = (error.retryable
+                     or isinstance(error, (ResponseFormatError, ModelNotAvailableError))
                      or (isinstance(error, APIError) and error.status_code == 200))
         if not transient or failures > self.settings.max_poll_errors:
             raise TaskError(

@@ -18,10 +18,12 @@ from gateway_core import errors as e
 
 pytestmark = pytest.mark.usefixtures("emulator")
 
-RETRIED = ["429-empty", "429-saturated", "503-model-not-found", "503-overloaded", "500-html",
-           "502-html", "500", "reset"]
+RETRIED = ["429-empty", "429-saturated", "503-overloaded", "500-html", "502-html", "500",
+           "reset"]
+# 503 model_not_found is answered at once for a model no channel of the group serves: waiting
+# gives the group no channel, so it is not retried (issue 12).
 TERMINAL = {"200-error": e.APIError, "403-quota": e.QuotaExceededError,
-            "401": e.AuthenticationError}
+            "401": e.AuthenticationError, "503-model-not-found": e.ModelNotAvailableError}
 
 Call = Callable[[GatewayClient, Any], Any]
 
@@ -83,7 +85,7 @@ def test_transient_faults_are_retried_once_and_succeed(
     assert seen(emulator, path, scenario) == 2
 
 
-@pytest.mark.parametrize("step", ["429-saturated", "503-model-not-found", "502-html"])
+@pytest.mark.parametrize("step", ["429-saturated", "503-overloaded", "502-html"])
 @pytest.mark.parametrize("capability", list(CAPABILITIES))
 def test_persistent_faults_give_up_after_max_retries(
     emulator: Any, gateway: Any, capability: str, step: str

@@ -37,8 +37,7 @@ CHAT = "/v1/chat/completions"
 
 @pytest.mark.parametrize(
     "step",
-    ["429-empty", "429-saturated", "503-model-not-found", "503-overloaded", "500-html",
-     "502-html", "500"],
+    ["429-empty", "429-saturated", "503-overloaded", "500-html", "502-html", "500"],
 )
 def test_retryable_fault_then_success(emulator: Any, step: str) -> None:
     headers = scripted(f"{step},{step}")
@@ -50,7 +49,7 @@ def test_retryable_fault_then_success(emulator: Any, step: str) -> None:
 @pytest.mark.parametrize(
     ("step", "error_class"),
     [("429-empty", e.RateLimitError), ("429-saturated", e.RateLimitError),
-     ("503-model-not-found", e.ModelNotAvailableError), ("502-html", e.ServerError)],
+     ("503-overloaded", e.ServerError), ("502-html", e.ServerError)],
 )
 def test_persistent_fault_gives_up_without_a_storm(emulator: Any, step: str,
                                                    error_class: type) -> None:
@@ -68,7 +67,7 @@ def test_persistent_fault_gives_up_without_a_storm(emulator: Any, step: str,
 @pytest.mark.parametrize(
     ("step", "error_class"),
     [("403-quota", e.QuotaExceededError), ("401", e.AuthenticationError),
-     ("200-error", e.APIError)],
+     ("200-error", e.APIError), ("503-model-not-found", e.ModelNotAvailableError)],
 )
 def test_fatal_faults_are_not_retried(emulator: Any, step: str, error_class: type) -> None:
     headers = scripted(f"{step},ok")
