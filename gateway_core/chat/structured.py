@@ -217,41 +217,50 @@ def apply_method(
         out.pop("tools", None)  # only the schema is asked for (answer_in_text keeps them)
     msgs = [dict(m) for m in messages]
     if method == "json_schema":
-        schema = dict(spec.schema or {})
-        strict = spec.strict
-        if strict is None:
-            strict = profile.strict_json_schema and strict_compatible(schema)
-        json_schema: dict[str, Any] = {"name": spec.name, "schema": schema}
-        if spec.description:
-            json_schema["description"] = spec.description
-        if strict:
-            json_schema["schema"] = make_strict(schema)
-            json_schema["strict"] = True
-        elif spec.strict is False:
-            json_schema["strict"] = False
-        out["response_format"] = {"type": "json_schema", "json_schema": json_schema}
+        out["response_format"] = _json_schema_format(spec, profile)
     elif method == "function_calling":
-        function: dict[str, Any] = {"name": spec.name, "parameters": dict(spec.schema or {})}
-        if spec.description:
-            function["description"] = spec.description
-        if spec.strict is not None:
-            function["strict"] = spec.strict
-            if spec.strict:
-                function["parameters"] = make_strict(function["parameters"])
-        out["tools"] = [{"type": "function", "function": function}]
-        out.pop("strict", None)
-        if profile.tool_choice:
-            out["tool_choice"] = {"type": "function", "function": {"name": spec.name}}
-        if "parallel_tool_calls" not in profile.rejected_params:
-            out["parallel_tool_calls"] = False
-    elif method == "json_mode":
-        out["response_format"] = {"type": "json_object"}
-        msgs = _with_instruction(msgs, schema_instruction(spec))
-    elif method == "prompt":
+        _ask_for_function(out, spec, profile)
+    elif method in ("json_mode", "prompt"):
+        if method == "json_mode":
+            out["response_format"] = {"type": "json_object"}
         msgs = _with_instruction(msgs, schema_instruction(spec))
     else:
         raise InvalidRequestError(f"Unknown structured-output method {method!r}.")
     return out, msgs
+
+
+def _json_schema_format(spec: StructuredSpec, profile: ModelProfile) -> dict[str, Any]:
+    """``response_format`` of the json_schema method (strict where the schema allows it)."""
+    schema = dict(spec.schema or {})
+    strict = spec.strict
+    if strict is None:
+        strict = profile.strict_json_schema and strict_compatible(schema)
+    json_schema: dict[str, Any] = {"name": spec.name, "schema": schema}
+    if spec.description:
+        json_schema["description"] = spec.description
+    if strict:
+        json_schema["schema"] = make_strict(schema)
+        json_schema["strict"] = True
+    elif spec.strict is False:
+        json_schema["strict"] = False
+    return {"type": "json_schema", "json_schema": json_schema}
+
+
+def _ask_for_function(out: dict[str, Any], spec: StructuredSpec, profile: ModelProfile) -> None:
+    """The function_calling method: the schema as the one tool, forced where the model allows."""
+    function: dict[str, Any] = {"name": spec.name, "parameters": dict(spec.schema or {})}
+    if spec.description:
+        function["description"] = spec.description
+    if spec.strict is not None:
+        function["strict"] = spec.strict
+        if spec.strict:
+            function["parameters"] = make_strict(function["parameters"])
+    out["tools"] = [{"type": "function", "function": function}]
+    out.pop("strict", None)
+    if profile.tool_choice:
+        out["tool_choice"] = {"type": "function", "function": {"name": spec.name}}
+    if "parallel_tool_calls" not in profile.rejected_params:
+        out["parallel_tool_calls"] = False
 
 
 _METHOD_WORDS = {
