@@ -168,8 +168,13 @@ class SSEDecoder:
                 events.append(event)
             return
         if line[:5] == b"data:":
-            value = line[6:] if line[5:6] == b" " else line[5:]
-            self._add_data(value.decode("utf-8", "replace"), len(line), events)
+            text = (line[6:] if line[5:6] == b" " else line[5:]).decode("utf-8", "replace")
+            if self._data or self._line_events:
+                self._add_data(text, len(line), events)
+            else:  # the first data line of an event: the common case, kept cheap
+                self._data_event, self._event_after_data = self._event, False
+                self._data_bytes += len(line)
+                self._data.append(text)
             return
         if line[:1] == b":":
             return

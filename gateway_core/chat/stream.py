@@ -161,24 +161,38 @@ class StreamAccumulator:
         return self._feed_chunk(chunk, data)
 
     def _feed_chunk(self, chunk: dict[str, Any], data: str) -> ChatDelta | None:
+        # The hot path of every stream: JSON objects decode to dict, so exact type checks (not
+        # ABC isinstance) and few calls; the rare shapes go to the helpers below.
         if self.model is None:
             self._first_chunk(chunk)
-        choice = self._choice(chunk, data)
-        self._note_usage(chunk, choice)
+        choices = chunk.get("choices")
+        if choices and type(choices) is list and len(choices) == 1 and type(
+                choices[0]) is dict and not choices[0].get("index"):
+            choice: dict[str, Any] | None = choices[0]
+        else:
+            choice = self._other_choice(choices, data)
+        usage = chunk.get("usage") or (choice.get("usage") if choice is not None else None)
+        if usage:  # top level or inside the choice (Kimi); the last one seen, never a sum
+            self._usage_raw = usage
         if choice is None:
-            if not chunk.get("choices"):  # usage only, or an error in any envelope
+            if not choices:  # usage only, or an error in any envelope
                 self._raise_error(chunk)
             return None
-        finish = self._note_finish(choice, chunk)
+        finish = choice.get("finish_reason")
+        if finish:
+            finish = self._note_finish(finish, chunk)
         if choice.get("logprobs"):
             self._logprobs(choice["logprobs"])
-        delta = self._delta(choice, data)
+        delta = choice.get("delta") or choice.get("message") or self._legacy(choice)
         if not delta:
             return None
+        if type(delta) is not dict:
+            raise self._shape("delta is not an object", data)
         text, reasoning = self._content(delta, data)
-        fragments = self._tool_fragments(delta, data)
+        fragments = (self._tool_fragments(delta, data)
+                     if "tool_calls" in delta or "function_call" in delta else None)
         refusal = delta.get("refusal")
-        if isinstance(refusal, str) and refusal:
+        if refusal and type(refusal) is str:
             self.refusal = (self.refusal or "") + refusal
         if text or reasoning or fragments:
             return ChatDelta(text, reasoning, fragments or None, finish)
@@ -191,56 +205,43 @@ class StreamAccumulator:
             f"The gateway sent a stream chunk of an unexpected shape ({what}; chunk "
             f"{data[:120]!r}). The text received so far is on the error (partial_text).")
 
-    def _choice(self, chunk: Mapping[str, Any], data: str) -> Mapping[str, Any] | None:
-        """Choice 0 of the chunk (relays may send several choices, in any order), or None."""
-        choices = chunk.get("choices")
+    def _other_choice(self, choices: Any, data: str) -> dict[str, Any] | None:
+        """Choice 0 when the chunk is not one plain choice: none, several (relays send them in
+        any order), or a malformed list."""
         if not choices:
             return None
-        if not isinstance(choices, list) or not all(isinstance(c, Mapping) for c in choices):
+        if type(choices) is not list or not all(type(c) is dict for c in choices):
             raise self._shape("choices is not a list of objects", data)
-        choice: Mapping[str, Any] = choices[0]
-        if len(choices) > 1 or choice.get("index", 0):
-            return next((c for c in choices if not c.get("index")), None)
-        return choice
+        return next((c for c in choices if not c.get("index")), None)
 
-    def _note_usage(self, chunk: Mapping[str, Any], choice: Mapping[str, Any] | None) -> None:
-        """Usage wherever the provider puts it: top level, or inside the choice (Moonshot /
-        Kimi). Relays repeat the running total, so the last one seen is the count: never a sum."""
-        usage = chunk.get("usage") or (choice.get("usage") if choice is not None else None)
-        if usage:
-            self._usage_raw = usage
-
-    def _note_finish(self, choice: Mapping[str, Any], chunk: Mapping[str, Any]) -> str | None:
-        finish = choice.get("finish_reason")
-        if not isinstance(finish, str) or not finish:
+    def _note_finish(self, finish: Any, chunk: Mapping[str, Any]) -> str | None:
+        if type(finish) is not str:
             return None
         self.finish_reason = finish
         if self.system_fingerprint is None and chunk.get("system_fingerprint"):
             self.system_fingerprint = chunk["system_fingerprint"]
         return finish
 
-    def _delta(self, choice: Mapping[str, Any], data: str) -> Mapping[str, Any] | None:
-        """The choice's delta (or a whole ``message``). A legacy completions chunk carries only
-        ``text``: read as content, because relays in front of /v1/completions-style upstreams
-        stream that shape on the chat route (beyond the chat format, but unambiguous)."""
-        delta = choice.get("delta") or choice.get("message")
-        if delta is None and isinstance(choice.get("text"), str):
-            return {"content": choice["text"]}
-        if delta and not isinstance(delta, Mapping):
-            raise self._shape("delta is not an object", data)
-        return delta or None
+    @staticmethod
+    def _legacy(choice: Mapping[str, Any]) -> dict[str, Any] | None:
+        """A completions-shaped chunk carries only ``text``: read as content, because relays in
+        front of /v1/completions-style upstreams stream that shape on the chat route (beyond
+        the chat format, but unambiguous)."""
+        text = choice.get("text")
+        return {"content": text} if type(text) is str else None
 
-    def _content(self, delta: Mapping[str, Any], data: str) -> tuple[str, str]:
+    def _content(self, delta: dict[str, Any], data: str) -> tuple[str, str]:
         """This chunk's answer text and reasoning (a leading ``<think>`` block split off)."""
         reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
-        if not isinstance(reasoning, str):
+        if type(reasoning) is not str:
             reasoning = ""
         text = ""
         content = delta.get("content")
         if content:
-            if not isinstance(content, (str, list)):
-                raise self._shape("content is neither text nor a list of parts", data)
-            content = content if isinstance(content, str) else content_text(content)
+            if type(content) is not str:
+                if type(content) is not list:
+                    raise self._shape("content is neither text nor a list of parts", data)
+                content = content_text(content)
             splitter = self._splitter
             if splitter is None or splitter.passthrough:
                 text = content
@@ -255,12 +256,12 @@ class StreamAccumulator:
 
     def _tool_fragments(self, delta: Mapping[str, Any], data: str) -> list[Any] | None:
         items = delta.get("tool_calls")
-        if items and not isinstance(items, list):
+        if items and type(items) is not list:
             raise self._shape("tool_calls is not a list", data)
         fragments = self._tools.feed(items) if items else None
         legacy = delta.get("function_call")
         if not fragments and legacy:
-            if not isinstance(legacy, Mapping):
+            if type(legacy) is not dict:
                 raise self._shape("function_call is not an object", data)
             fragments = self._tools.feed([{"index": 0, "function": legacy}])
         return fragments
