@@ -648,6 +648,38 @@ class GatewayClient:
                          action=action, prompt_required=False, params=params)
         return await self.tasks.asubmit(protocol, spec, new=new)
 
+    def continue_song(self, clip_id: str, *, at: float, lyrics: str, tags: str | None = None,
+                      title: str | None = None, model: str | None = None,
+                      new: bool = False) -> TaskHandle:
+        """Continue a Suno clip from second ``at`` with new ``lyrics`` (custom mode)."""
+        from .errors import InvalidRequestError
+
+        if not isinstance(clip_id, str) or not clip_id.strip():
+            raise InvalidRequestError("continue_song needs the id of the clip to continue.")
+        if isinstance(at, bool) or not isinstance(at, (int, float)) or not 0 <= at < 3600:
+            raise InvalidRequestError(
+                f"at must be the second of the clip to continue from, not {at!r}.")
+        extra = {k: v for k, v in (("tags", tags), ("title", title)) if v is not None}
+        return self.create_task("suno", prompt=lyrics, model=model, kind="audio", new=new,
+                                continue_clip_id=clip_id, continue_at=at, **extra)
+
+    def suno_fetch(self, task_ids: list[str]) -> list[TaskSnapshot]:
+        """Several Suno tasks in one request (``POST /suno/fetch``), in the gateway's order."""
+        from .tasks.suno import fetch_call, parse_fetched
+
+        call = fetch_call(list(task_ids))
+        return parse_fetched(self.transport.request(call.method, call.path, json=call.json,
+                                                    what=call.what).json())
+
+    async def asuno_fetch(self, task_ids: list[str]) -> list[TaskSnapshot]:
+        """Async twin of :meth:`suno_fetch`."""
+        from .tasks.suno import fetch_call, parse_fetched
+
+        call = fetch_call(list(task_ids))
+        response = await self.transport.arequest(call.method, call.path, json=call.json,
+                                                 what=call.what)
+        return parse_fetched(response.json())
+
     def midjourney_action(self, task_id: str, custom_id: str, *, new: bool = False) -> TaskHandle:
         """A Midjourney follow-up (upscale, variation, …) by a button's ``customId``."""
         return self.create_task("midjourney", kind="image", action="action", new=new,

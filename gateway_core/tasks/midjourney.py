@@ -28,7 +28,7 @@ ACCEPTED_CODES = frozenset({1, 21, 22})
 QUEUE_FULL = 23
 BANNED = 24
 _ACTIONS = ("imagine", "action", "blend", "describe", "modal", "change", "simple-change",
-            "shorten", "video", "edits")
+            "shorten", "video", "edits", "swap_face")
 
 
 class Midjourney(TaskProtocol):
@@ -52,10 +52,18 @@ class Midjourney(TaskProtocol):
             raise InvalidRequestError("Midjourney blend needs two to five images.")
         if action == "describe" and len(spec.images) != 1:
             raise InvalidRequestError("Midjourney describe takes exactly one image.")
+        if action == "swap_face" and len(spec.images) != 2:
+            raise InvalidRequestError(
+                "Midjourney swap_face takes two images: the face, then the picture to put it in.")
 
     def submit_call(self, spec: TaskSpec) -> HttpCall:
         action = spec.action or "imagine"
         body: dict[str, Any] = {}
+        if action == "swap_face":  # new-api's InsightFace route, not /mj/submit
+            body = {"sourceBase64": spec.images[0].as_data_uri(),
+                    "targetBase64": spec.images[1].as_data_uri(), **spec.params}
+            return HttpCall("POST", "/mj/insight-face/swap", json=body,
+                            what="Submitting a Midjourney face swap")
         if spec.prompt:
             body["prompt"] = spec.prompt
         if action == "describe":

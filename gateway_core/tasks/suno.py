@@ -23,7 +23,8 @@ from .types import HttpCall, Submitted, TaskSnapshot, TaskSpec
 
 __all__ = ["Suno"]
 
-_CUSTOM_KEYS = ("tags", "title", "lyrics")
+# Custom mode (the prompt is the lyrics): a style, a title, lyrics, or continuing a clip.
+_CUSTOM_KEYS = ("tags", "title", "lyrics", "continue_clip_id")
 
 
 class Suno(TaskProtocol):
@@ -131,3 +132,24 @@ def _clip_reason(clip: Mapping[str, Any]) -> str:
     metadata = clip.get("metadata") if isinstance(clip.get("metadata"), Mapping) else {}
     message = (metadata or {}).get("error_message") or (metadata or {}).get("error_type")
     return f"clip {clip.get('id', '?')}: {message or clip.get('status')}"
+
+
+def fetch_call(ids: list[str]) -> HttpCall:
+    """``POST /suno/fetch {"ids": [...]}``: several Suno tasks in one request."""
+    return HttpCall("POST", "/suno/fetch", json={"ids": ids},
+                    what=f"Checking {len(ids)} Suno task(s)")
+
+
+def parse_fetched(body: Any) -> list[TaskSnapshot]:
+    """The snapshots of a batch fetch, in the gateway's order."""
+    node = require_mapping(body, "Checking Suno tasks")
+    data = node.get("data")
+    if node.get("code") not in (None, "success") or not isinstance(data, list):
+        raise ResponseFormatError(
+            f"Suno's batch fetch did not answer a list of tasks: {str(body)[:200]!r}.")
+    protocol = Suno()
+    snapshots = []
+    for dto in data:
+        task_id = str(dto.get("task_id") or "") if isinstance(dto, Mapping) else ""
+        snapshots.append(protocol.parse_poll({"code": "success", "data": dto}, task_id, {}))
+    return snapshots

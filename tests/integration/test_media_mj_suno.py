@@ -78,3 +78,80 @@ def test_suno_lyrics(gateway: Any, client: Any) -> None:
     result = client.create_task("suno", prompt="lyrics about tea", kind="audio",
                                 action="lyrics").result()
     assert result.extra.get("lyrics")
+
+
+# ------------------------------------------------------------------ Midjourney's other actions
+
+def _png(color: int) -> bytes:
+    from tests.unit.media_fakes import tiny_png
+
+    return tiny_png(2 + color, 2)
+
+
+@pytest.mark.parametrize(("action", "images", "prompt", "route"), [
+    ("blend", 2, None, "/mj/submit/blend"),
+    ("describe", 1, None, "/mj/submit/describe"),
+    ("shorten", 0, "a very long and wordy prompt about a lighthouse at dusk", "/mj/submit/shorten"),
+    ("swap_face", 2, None, "/mj/insight-face/swap"),
+])
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_midjourney_actions_through_the_package(
+        gateway: Any, client: Any, action: str, images: int, prompt: str | None, route: str,
+        asynchronous: bool) -> None:
+    import asyncio
+
+    creates = Creates(gateway, route)
+    pictures = [_png(i) for i in range(images)] or None
+
+    async def run_async() -> Any:
+        handle = await client.acreate_task("midjourney", kind="image", action=action,
+                                           prompt=prompt, images=pictures)
+        return await handle.aresult()
+
+    result = (asyncio.run(run_async()) if asynchronous else
+              client.create_task("midjourney", kind="image", action=action, prompt=prompt,
+                                 images=pictures).result())
+    assert result.state == "succeeded"
+    assert creates.count == 1
+    if action == "describe":
+        assert result.extra.get("text")  # the prompts Midjourney read from the image
+    else:
+        assert result.urls
+
+
+def test_midjourney_swap_face_needs_two_images(client: Any) -> None:
+    from gateway_core.errors import InvalidRequestError
+
+    with pytest.raises(InvalidRequestError, match="two images"):
+        client.create_task("midjourney", kind="image", action="swap_face", images=[_png(0)])
+
+
+# ------------------------------------------------------------------ Suno continuation, batch fetch
+
+def test_suno_continuation_and_batch_fetch(gateway: Any, client: Any) -> None:
+    import asyncio
+
+    first = client.create_task("suno", prompt="a song about rain", model="chirp-v3-5",
+                               kind="audio").result()
+    clip = first.items[0].extra.get("id") if first.items[0].extra else None
+    clip = clip or first.raw["data"][0]["id"]
+    before = len(gateway.emulator.requests("/suno/submit/music"))
+    follow = client.continue_song(clip, at=42.5, lyrics="[Verse 2]\nstill raining",
+                                  tags="folk", model="chirp-v3-5").result()
+    assert follow.items
+    sent = gateway.emulator.requests("/suno/submit/music")[before:]
+    assert len(sent) == 1
+    fetched = client.suno_fetch([first.task_id, follow.task_id])
+    assert [s.task_id for s in fetched] == [first.task_id, follow.task_id]
+    assert all(s.state == "succeeded" for s in fetched)
+    again = asyncio.run(client.asuno_fetch([follow.task_id]))
+    assert again[0].items
+
+
+def test_suno_continuation_checks_its_arguments(client: Any) -> None:
+    from gateway_core.errors import InvalidRequestError
+
+    with pytest.raises(InvalidRequestError, match="clip"):
+        client.continue_song(" ", at=1, lyrics="x")
+    with pytest.raises(InvalidRequestError, match="second"):
+        client.continue_song("clip-1", at=-1, lyrics="x")

@@ -382,3 +382,14 @@ def test_protocol_names() -> None:
     for name in ("openai-videos", "newapi-video", "unified-video", "kling", "midjourney", "suno",
                  "chat", "openai_videos"):
         assert get_protocol(name).name == name.replace("_", "-")
+
+
+def test_suno_continuation_sends_the_clip_and_the_second(clock: FakeClock) -> None:
+    gw = FakeGateway({("POST", "/suno/submit/music"): [respond({"code": "success",
+                                                                "data": "task_c"})]})
+    engine_for(gw, clock)
+    gw.client.continue_song("clip-7", at=42.5, lyrics="[Verse 2] rain", tags="folk",
+                            model="chirp-v3-5")
+    [body] = gw.bodies("POST", "/suno/submit/music")
+    assert body == {"prompt": "[Verse 2] rain", "mv": "chirp-v3-5", "continue_clip_id": "clip-7",
+                    "continue_at": 42.5, "tags": "folk"}
