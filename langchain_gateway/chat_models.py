@@ -89,6 +89,10 @@ class ChatGateway(GatewayConnection, BaseChatModel):
             Stop sequences.
         reasoning_effort: str | None
             ``minimal`` / ``low`` / ``medium`` / ``high`` for reasoning models.
+        thinking: str | dict | None
+            Doubao / GLM / DeepSeek thinking switch: ``"disabled"``, ``"enabled"``, ``"auto"``.
+        web_search_options: dict | None
+            Web search options of models that offer it.
         stream_usage: bool
             Ask for token usage at the end of streams (default True).
         extra_body: dict | None
@@ -268,6 +272,13 @@ class ChatGateway(GatewayConnection, BaseChatModel):
     """Stop sequences."""
     reasoning_effort: str | None = None
     """Reasoning effort for reasoning models (``minimal``, ``low``, ``medium``, ``high``)."""
+    thinking: str | dict[str, Any] | None = None
+    """Thinking switch of Doubao, GLM and DeepSeek models: ``"enabled"``, ``"disabled"``,
+    ``"auto"`` (sent as ``{"type": …}``) or the provider's object; left out for a model that
+    refuses it."""
+    web_search_options: dict[str, Any] | None = None
+    """Web search of models that offer it (``{"search_context_size": "low"}``, Doubao's
+    options); left out for a model that refuses it."""
     timeout: float | None = Field(
         default=120.0, validation_alias=AliasChoices("timeout", "request_timeout"))
     """Read timeout of a plain call, in seconds (streams use ``stream_idle_timeout``)."""
@@ -318,6 +329,8 @@ class ChatGateway(GatewayConnection, BaseChatModel):
             "seed": self.seed,
             "n": self.n,
             "reasoning_effort": self.reasoning_effort,
+            "thinking": self.thinking,
+            "web_search_options": self.web_search_options,
             **self.model_kwargs,
         }
         return {key: value for key, value in params.items() if value is not None}

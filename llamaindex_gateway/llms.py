@@ -88,6 +88,10 @@ class GatewayLLM(GatewayConnection, FunctionCallingLLM):
             Output limit, sent as ``max_tokens`` or ``max_completion_tokens`` per model.
         reasoning_effort: str | None
             ``minimal`` / ``low`` / ``medium`` / ``high`` for reasoning models.
+        thinking: str | dict | None
+            Doubao / GLM / DeepSeek thinking switch: ``"disabled"``, ``"enabled"``, ``"auto"``.
+        web_search_options: dict | None
+            Web search options of models that offer them.
         additional_kwargs: dict
             Other OpenAI parameters for every call (per-call keyword arguments win).
         extra_body: dict | None
@@ -214,6 +218,13 @@ class GatewayLLM(GatewayConnection, FunctionCallingLLM):
     reasoning_effort: str | None = Field(
         default=None, description="Reasoning effort (minimal, low, medium, high)."
     )
+    thinking: str | dict[str, Any] | None = Field(
+        default=None, description="Thinking switch of Doubao, GLM and DeepSeek models: "
+        "'enabled', 'disabled', 'auto' (sent as {'type': ...}) or the provider's object; left "
+        "out for a model that refuses it.")
+    web_search_options: dict[str, Any] | None = Field(
+        default=None, description="Web search options of models that offer them; left out for "
+        "a model that refuses them.")
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict,
         description="OpenAI parameters for every call; per-call keyword arguments win.",
@@ -287,6 +298,8 @@ class GatewayLLM(GatewayConnection, FunctionCallingLLM):
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
             "reasoning_effort": self.reasoning_effort,
+            "thinking": self.thinking,
+            "web_search_options": self.web_search_options,
             **self.additional_kwargs,
         }
         if self.strict is not None:

@@ -161,6 +161,7 @@ def build_request(
     strict = values.pop("strict", None)
     for name in LOCAL_PARAMS:
         values.pop(name, None)
+    _normalize_switches(values)
     _add_tools(body, values, strict)
     _add_token_limit(body, values, profile, profile.rejected_params | frozenset(skip))
     if not profile.temperature:
@@ -176,6 +177,28 @@ def build_request(
         if name not in _TOKEN_PARAMS or name in body:
             _drop(body, name)
     return body
+
+
+_THINKING = ("enabled", "disabled", "auto")
+
+
+def _normalize_switches(values: dict[str, Any]) -> None:
+    """Provider switches the seeds document, typed: ``thinking`` (Doubao, GLM, DeepSeek:
+    ``"disabled"`` or ``{"type": "disabled"}``) and ``web_search_options`` (an object). A model
+    that refuses one has it left out (profile ``rejected_params``, or learned from its 400)."""
+    thinking = values.get("thinking")
+    if isinstance(thinking, str):
+        if thinking not in _THINKING:
+            raise InvalidRequestError(
+                f"thinking must be one of {_THINKING} (or an object), not {thinking!r}.")
+        values["thinking"] = {"type": thinking}
+    elif thinking is not None and not isinstance(thinking, Mapping):
+        raise InvalidRequestError(f"thinking must be a string or an object, not {thinking!r}.")
+    options = values.get("web_search_options")
+    if options is not None and not isinstance(options, Mapping):
+        raise InvalidRequestError(
+            "web_search_options must be an object such as {'search_context_size': 'low'}, not "
+            f"{options!r}.")
 
 
 def _add_tools(body: dict[str, Any], values: dict[str, Any], strict: bool | None) -> None:
