@@ -108,8 +108,7 @@ class ChatMedia(TaskProtocol):
         lines = [line for line in lines if line]
         failure = next((line for line in reversed(lines)
                         if any(word in line.lower() for word in _FAILURE_WORDS)), None)
-        ended = f" (it ended: {lines[-1][:200]!r})" if lines else ""
-        reason = failure[:300] if failure else f"the answer contained no {spec.kind} link{ended}"
+        reason = failure[:300] if failure else _no_link(spec.kind, text)
         return TaskSnapshot(task_id=task_id, protocol=self.name, state="failed", status="failed",
                             reason=reason, raw={"text": text}, model=spec.model)
 
@@ -168,3 +167,15 @@ class ChatMedia(TaskProtocol):
             f"Chat-format media task {task_id} cannot be polled: its result was the chat "
             "answer itself. Submit it again (new=True) if it was interrupted."
         )
+
+
+def _no_link(kind: str, text: str) -> str:
+    """Why a chat-format answer without a link made no media: the model's own words, so the
+    caller sees whether it refused, asked a question, or is a text model (seed 002's
+    documented answer is "Hello there, how may I assist you today?")."""
+    said = " ".join(text.split())
+    if not said:
+        return f"the model's answer was empty: no {kind} link came back"
+    quoted = said if len(said) <= 500 else said[:500] + "…"
+    return (f"the model answered with text and no {kind} link (is the model a {kind} model "
+            f"on this gateway?): {quoted!r}")

@@ -393,3 +393,17 @@ def test_suno_continuation_sends_the_clip_and_the_second(clock: FakeClock) -> No
     [body] = gw.bodies("POST", "/suno/submit/music")
     assert body == {"prompt": "[Verse 2] rain", "mv": "chirp-v3-5", "continue_clip_id": "clip-7",
                     "continue_at": 42.5, "tags": "folk"}
+
+
+def test_a_chat_format_video_without_a_link_returns_the_model_text(clock: FakeClock) -> None:
+    # Seed 002 documents sora-2 through the chat route answering with a greeting, no link.
+    body = sse([chunk({"role": "assistant", "content": "\n\nHello there, how may I assist "
+                                                        "you today?"}), chunk({}, "stop")])
+    gw = FakeGateway({("POST", "/v1/chat/completions"): [
+        httpx.Response(200, content=body, headers={"content-type": "text/event-stream"})]})
+    engine_for(gw, clock)
+    with pytest.raises(TaskError) as info:
+        gw.client.create_video("a dog in space", model="sora-2", protocol="chat").result()
+    assert not isinstance(info.value, ContentPolicyError)
+    assert "answered with text and no video link" in str(info.value)
+    assert "Hello there, how may I assist you today?" in (info.value.reason or "")
