@@ -106,3 +106,28 @@ def test_chat_seed_json_schema_is_what_the_structured_strategy_sends() -> None:
     params, messages = apply_method("json_schema", spec, {}, documented["messages"], profile)
     body = build_request(messages, model=documented["model"], profile=profile, params=params)
     assert body == documented
+
+
+SORA = str(CASSETTES / "test_chat_seed_sora2_through_chat.yaml")
+
+
+@pytest.mark.vcr(SORA, match_on=MATCH_BODY)
+def test_chat_seed_sora2_through_chat() -> None:
+    # seeds/002: sora-2 through the chat route, the documented request sent verbatim (matched on
+    # the JSON body); the documented answer is a whole completion (though stream was asked) that
+    # holds a greeting and no video link.
+    documented = json.loads((SEEDS / "sora2_chat_request.json").read_text("utf-8"))
+    prompt = documented["messages"][0]["content"]
+    gateway = client("https://your-base-url.example/v1")
+    stream = gateway.stream_chat(prompt, model="sora-2", max_tokens=1000, stream_usage=False)
+    assert "".join(delta.text for delta in stream) == "\n\nHello there, how may I assist you today?"
+    assert stream.result is not None
+    assert stream.result.usage is not None
+    assert stream.result.usage.total_tokens == 21
+    from gateway_core.errors import TaskError
+
+    gateway.configure_tasks(journal=False)
+    with pytest.raises(TaskError, match="answered with text and no video link") as info:
+        gateway.create_video(prompt, model="sora-2", protocol="chat", max_tokens=1000,
+                             stream_usage=False).result()
+    assert "Hello there, how may I assist you today?" in str(info.value)
