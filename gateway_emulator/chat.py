@@ -144,9 +144,13 @@ def _bad_part(messages: list[Any]) -> str | None:
 
 def _chat_media(request: Request, body: dict[str, Any], ref: ModelRef) -> Response | None:
     spec = ref.spec
-    if spec is None or "openai-video" not in spec.endpoint_types:
+    if spec is None:
         return None
-    return chat_media_response(request, body, ref)
+    if "openai-video" in spec.endpoint_types:
+        return chat_media_response(request, body, ref)
+    if "image-generation" in spec.endpoint_types and "openai" in spec.endpoint_types:
+        return chat_media_response(request, body, ref, kind="image")
+    return None
 
 
 # ---------------------------------------------------------------- the "model"

@@ -56,6 +56,8 @@ _SPECS = [
     ModelSpec("dall-e-3", "openai", ("image-generation",)),
     ModelSpec("flux-kontext-pro", "bfl", ("image-generation",)),
     ModelSpec("seedream-3.0", "volcengine", ("image-generation",)),
+    # seed 000: image editing sold through the chat route (the answer links the image)
+    ModelSpec("chat-seededit", "volcengine", ("openai", "image-generation")),
     ModelSpec("sora-2", "openai", ("openai-video", "openai")),
     ModelSpec("sora-2-pro", "openai", ("openai-video",)),
     ModelSpec("veo3.1-fast", "google", ("openai-video",)),

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ..models import ModelRef
-from .files import video_url
+from .files import image_url, video_url
 from .tasks import FAIL_REASON, header_flags, new_task
 
 STUCK_LIMIT = 10  # task durations a stuck chat answer keeps streaming before giving up
@@ -146,14 +146,18 @@ def chat_media_answer(model: str, markers: Iterable[str], user_text: str, stream
 # ---------------------------------------------------------------- the route's answer
 
 
-def chat_media_response(request: Request, body: dict[str, Any], ref: ModelRef) -> Response:
-    """Answer a chat request for a video model: create the task, then report it over time."""
+def chat_media_response(request: Request, body: dict[str, Any], ref: ModelRef,
+                        kind: str = "video") -> Response:
+    """Answer a chat request for a media model: create the task, then report it over time
+    (a video model links an .mp4; an image model through chat, such as chat-seededit, a .png)."""
     prompt, images = _user_input(body)
     flags = ref.markers | header_flags(request)
     task = new_task(request, protocol="chat", model=ref.base, prompt=prompt, flags=flags,
                     action="generate" if images else "textGenerate",
                     params={"seconds": "4", "size": "720x1280", "images": len(images)})
-    pieces = plan(task.id, prompt, images, flags, video_url(request, task.id))
+    url = (image_url(request, prompt or task.id, (1024, 1024)) if kind == "image"
+           else video_url(request, task.id))
+    pieces = plan(task.id, prompt, images, flags, url)
     limit = MAX_STUCK_SECONDS / STUCK_LIMIT
     duration = min(task.duration, limit) if "stuck" in flags else task.duration
     model = str(body.get("model") or ref.base)

@@ -87,3 +87,25 @@ def test_bad_input_is_refused_before_sending(gateway, client) -> None:  # type: 
 async def test_async_generation(gateway, client) -> None:  # type: ignore[no-untyped-def]
     result = await client.agenerate_image("async fox", model="gpt-image-1")
     assert result.items[0].mime_type == "image/png"
+
+
+def test_the_emulator_answers_seed_000s_chat_seededit_request_verbatim(gateway: Any) -> None:
+    # seeds/000 sends this exact request to /v1/chat/completions; the answer links the edited
+    # image, which the package reads as an image (protocol "auto" resolves to chat).
+    import json
+    from pathlib import Path
+
+    from gateway_core import GatewayClient
+
+    if gateway.live:
+        pytest.skip("drives the emulator")
+    seed = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
+    text = (seed / "chatfire_seededit_stream.sse").read_text("utf-8")
+    assert "chat-seededit" in text
+    client = GatewayClient(**gateway.settings())
+    client.configure_tasks(journal=False)
+    prompt = "https://oss.ffire.cc/files/kling_watermark.png 衣服换成红色,并且带上墨镜🕶"
+    result = client.generate_image(prompt, model="chat-seededit")
+    assert result.items
+    assert result.items[0].kind == "image"
+    assert json.dumps([item.url for item in result.items]).count(".png") >= 1
