@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,7 +94,6 @@ def test_the_emulator_answers_seed_000s_chat_seededit_request_verbatim(gateway: 
     # seeds/000 sends this exact request to /v1/chat/completions; the answer links the edited
     # image, which the package reads as an image (protocol "auto" resolves to chat).
     import json
-    from pathlib import Path
 
     from gateway_core import GatewayClient
 
