@@ -155,3 +155,20 @@ def test_suno_continuation_checks_its_arguments(client: Any) -> None:
         client.continue_song(" ", at=1, lyrics="x")
     with pytest.raises(InvalidRequestError, match="second"):
         client.continue_song("clip-1", at=-1, lyrics="x")
+
+
+def test_midjourney_custom_zoom_then_modal_through_the_package(gateway: Any, client: Any) -> None:
+    # A Custom Zoom button opens a MODAL task (code 21): it waits for the modal's prompt,
+    # submitted with action="modal" and the task's id, then runs to its image.
+    grid = client.generate_image("a paper boat", model="midjourney", protocol="midjourney")
+    u1 = next(b for b in grid.raw["extra"]["buttons"] if b.get("label") == "U1")
+    upscaled = client.midjourney_action(grid.raw["task_id"], u1["customId"]).result()
+    zoom = next(b for b in upscaled.extra["buttons"]
+                if b["customId"].startswith("MJ::CustomZoom::"))
+    waiting = client.midjourney_action(upscaled.task_id, zoom["customId"])
+    modal = client.create_task("midjourney", kind="image", action="modal",
+                               taskId=waiting.task_id, prompt="a paper boat --zoom 2")
+    result = modal.result()
+    assert result.state == "succeeded"
+    assert result.urls
+    assert waiting.result().urls == result.urls  # the zoom task itself finished with it
