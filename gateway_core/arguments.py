@@ -16,7 +16,13 @@ from typing import Any
 
 from .errors import ConfigurationError
 
-__all__ = ["MIGRATION_NAMES", "UnknownArgumentWarning", "accepted_names", "sort_arguments"]
+__all__ = ["CALL_OPTIONS", "MIGRATION_NAMES", "UnknownArgumentWarning", "accepted_names",
+           "sort_arguments"]
+
+# Keyword arguments of a chat call that steer the call itself and are never sent as request
+# parameters; each framework adapter adds its own (LangChain's ls_structured_output_format, …).
+CALL_OPTIONS = frozenset({"model", "stream", "stream_usage", "extra_body", "timeout",
+                          "structured_output", "use_responses_api"})
 
 MIGRATION_NAMES: Mapping[str, str] = {
     "openai_api_base": "base_url",

@@ -33,6 +33,7 @@ from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from pydantic import AliasChoices, ConfigDict, Field
 
 from gateway_core import errors as gerrors
+from gateway_core.arguments import CALL_OPTIONS
 from gateway_core.errors import GatewayError
 from gateway_core.profiles import ModelProfile, resolve_profile
 
@@ -51,10 +52,7 @@ if TYPE_CHECKING:
 __all__ = ["ChatGateway"]
 
 # Call keyword arguments that steer this class rather than being sent to the gateway.
-_LOCAL_KWARGS = frozenset({
-    "model", "stream", "stream_usage", "extra_body", "structured_output",
-    "ls_structured_output_format", "timeout", "use_responses_api",
-})
+_LOCAL_KWARGS = CALL_OPTIONS | {"ls_structured_output_format"}
 
 
 class ChatGateway(GatewayConnection, BaseChatModel):

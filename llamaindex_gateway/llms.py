@@ -29,6 +29,7 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import PydanticProgramMode
 from pydantic import ConfigDict, Field
 
+from gateway_core.arguments import CALL_OPTIONS
 from gateway_core.errors import GatewayError
 from gateway_core.profiles import ModelProfile, resolve_profile
 
@@ -47,11 +48,10 @@ __all__ = ["GatewayLLM"]
 StructuredMethod = Literal["json_schema", "function_calling", "json_mode", "prompt"]
 
 # Call keyword arguments that steer this class rather than being sent to the gateway.
-_LOCAL_KWARGS = frozenset({
-    "model", "timeout", "extra_body", "stream_usage", "structured_output",
+_LOCAL_KWARGS = CALL_OPTIONS | {
     "additional_kwargs", "formatted", "structured_output_method", "profile", "structured",
-    "think_tags", "media_kind", "use_responses_api",
-})
+    "think_tags", "media_kind",
+}
 # Program arguments LlamaIndex's own programs take out of ``llm_kwargs`` as well.
 _PROGRAM_KWARGS = ("tool_choice", "tool_required", "allow_parallel_tool_calls",
                    "structured_output_method")

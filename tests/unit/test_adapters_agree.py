@@ -44,3 +44,12 @@ def test_the_format_of_an_audio_url(url: str, mime: str | None, given: str | Non
                                     expected: str) -> None:
     part = audio_url_part(url, mime_type=mime, audio_format=given)
     assert part == {"type": "input_audio", "input_audio": {"data": url, "format": expected}}
+
+
+def test_both_adapters_keep_the_core_call_options_out_of_the_request() -> None:
+    import langchain_gateway.chat_models as lc
+    import llamaindex_gateway.llms as li
+    from gateway_core.arguments import CALL_OPTIONS
+
+    assert CALL_OPTIONS <= lc._LOCAL_KWARGS
+    assert CALL_OPTIONS <= li._LOCAL_KWARGS
