@@ -210,6 +210,17 @@ def decode_base64_vector(text: str) -> Vector:
     return values.tolist()
 
 
+def add_usage(totals: dict[str, int], usage: Any) -> None:
+    """Add one answer's token counts to a call's totals: a call split into several requests
+    is billed for each (embeddings and rerank alike)."""
+    if not isinstance(usage, Mapping):
+        return
+    for key in ("prompt_tokens", "total_tokens"):
+        value = usage.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            totals[key] = totals.get(key, 0) + value
+
+
 def describe_positions(positions: Sequence[int]) -> str:
     """``[0, 1, 2, 5, 7, 8]`` -> ``"0-2, 5, 7-8"`` (for error messages)."""
     ordered = sorted(positions)
@@ -427,12 +438,7 @@ class _Plan:
         model = body.get("model")
         if isinstance(model, str) and model:
             self.model = model
-        usage = body.get("usage")
-        if isinstance(usage, Mapping):
-            for key in ("prompt_tokens", "total_tokens"):
-                value = usage.get(key)
-                if isinstance(value, int) and not isinstance(value, bool):
-                    self.usage[key] = self.usage.get(key, 0) + value
+        add_usage(self.usage, body.get("usage"))
 
     def within_cap(self, transport: Transport, positions: list[int]) -> list[list[int]] | None:
         """``positions`` cut to a cap learned since the batches were planned (else None)."""

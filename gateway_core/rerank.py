@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .embeddings import DEFAULT_MAX_CONCURRENCY, check_model
+from .embeddings import DEFAULT_MAX_CONCURRENCY, add_usage, check_model
 from .errors import (
     APIError,
     EndpointNotSupportedError,
@@ -255,12 +255,7 @@ class _Plan:
             model = body.get("model")
             if isinstance(model, str) and model:
                 self.model = model
-            usage = body.get("usage")
-            if isinstance(usage, Mapping):
-                for key in ("prompt_tokens", "total_tokens"):
-                    value = usage.get(key)
-                    if isinstance(value, int) and not isinstance(value, bool):
-                        self.usage[key] = self.usage.get(key, 0) + value
+            add_usage(self.usage, body.get("usage"))
 
     def finish(self) -> RerankResult:
         hits = self.hits
