@@ -275,8 +275,12 @@ class TaskEngine:
         while True:
             page = self.journal.records(self.gateway, ("unknown", "submitting"), _RESUME_PAGE,
                                         before)
+            # The state is checked again on the row read: a shared journal (Redis) lists ids
+            # and reads rows in two steps, and a create answered in between is "pending" now,
+            # with no lease, not an unknown outcome.
             out.extend(record for record in page
-                       if record.state == "unknown" or (record.lease_until or 0.0) <= now)
+                       if record.state == "unknown" or (record.state == "submitting"
+                                                        and (record.lease_until or 0.0) <= now))
             if len(page) < _RESUME_PAGE:
                 return out
             before = page[-1].local_id

@@ -317,3 +317,32 @@ def test_resume_reports_unknown_creates_with_what_to_check_and_never_resends(
     assert stored is not None
     assert stored.state == "unknown"  # no longer looks like a create in flight
     assert gw.count(*CREATE) == 1  # nothing was sent again
+
+
+def test_a_create_answered_while_the_journal_is_read_is_not_called_unknown(
+        clock: FakeClock) -> None:
+    # A shared journal lists the ids of "submitting" rows, then reads the rows: a worker's
+    # create answered in between is "pending" (no lease) by then, not an unknown outcome.
+    from gateway_core.coordination.memory_journal import MemoryJournal
+
+    class Racy(MemoryJournal):
+        def records(self, gateway: str | None = None, states: Any = None, limit: int = 100,
+                    before: int | None = None) -> Any:
+            listed = super().records(gateway, None, limit, before)
+            if states and "submitting" in states:
+                return [r for r in listed if r.state in (*states, "pending")]
+            return listed
+
+    journal = Racy()
+    lease = ("worker-elsewhere", time.time() + 900)
+    answered = journal.begin(protocol="openai-videos", gateway="https://gw.example.com",
+                             kind="video", model="sora-2", fingerprint="f1", request={},
+                             lease=lease)
+    journal.submitted(answered.local_id, "task_1", {})  # answered: pending, lease cleared
+    dead = journal.begin(protocol="openai-videos", gateway="https://gw.example.com",
+                         kind="video", model="sora-2", fingerprint="f2", request={},
+                         lease=("worker-dead", time.time() - 1))
+    gw = FakeGateway()
+    engine = engine_for(gw, clock, journal=journal)
+    engine.gateway = "https://gw.example.com"
+    assert [r.local_id for r in engine.unconfirmed()] == [dead.local_id]
