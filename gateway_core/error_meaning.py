@@ -19,7 +19,10 @@ __all__ = ["NEVER_RETRIED", "effective_status", "is_saturation", "meaning"]
 # Never retried, whatever the message says ("请稍后再试" is also how relays word a disabled group
 # or a refused key).
 NEVER_RETRIED = frozenset({400, 401, 403, 404, 413, 422})
-_SATURATION = ("负载已饱和", "saturated", "请稍后再试", "too many requests", "rate limit")
+# Rate-limit words that count at any status but 400/401/403/404/413/422; "请稍后再试" ("try
+# again later") only there, not as the class of an error inside a 200.
+_SATURATION_WORDS = ("负载已饱和", "saturated", "too many requests", "rate limit")
+_SATURATION = (*_SATURATION_WORDS, "请稍后再试")
 _QUOTA_CODES = frozenset({"insufficient_user_quota", "pre_consume_token_quota_failed",
                           "insufficient_quota", "quota_not_enough", "billing_error",
                           "arrearage", "Arrearage"})
@@ -36,8 +39,8 @@ _AUTH_WORDS = ("无效的令牌", "令牌无效", "鉴权失败", "认证失败"
                "invalid_api_key", "unauthorized", "unauthenticated", "authentication failed")
 # Words that name a class when the status cannot (an error inside a 2xx body).
 _WORD_STATUSES: tuple[tuple[int, tuple[str, ...]], ...] = (
-    (429, ("限流", "请求过于频繁", "频率超限", "请求频率", "rate limit", "rate_limit",
-           "too many requests", "qps", "concurrency", "负载已饱和", "saturated")),
+    (429, (*_SATURATION_WORDS, "限流", "请求过于频繁", "频率超限", "请求频率", "rate_limit",
+           "qps", "concurrency")),
     (401, _AUTH_WORDS),
     (403, ("无权", "没有权限", "permission denied", "forbidden", "not allowed")),
     (400, ("参数错误", "参数无效", "invalid parameter", "invalid_parameter", "invalidparameter",

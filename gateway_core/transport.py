@@ -46,7 +46,7 @@ from typing import Any
 import httpx
 
 from ._version import __version__
-from .bodies import SNIFF_BYTES, body_kind, body_text
+from .bodies import SNIFF_BYTES, body_kind, body_text, charset_of
 from .config import GatewayConfig
 from .coordination.pacing import Pacer, Ticket
 from .errors import (
@@ -94,7 +94,7 @@ class Response:
         """The body as JSON; a :class:`ResponseFormatError` if it is not JSON."""
         if self._json is _UNSET:
             try:
-                self._json = json.loads(body_text(self.content, self.content_type))
+                self._json = json.loads(_json_source(self.content, self.content_type))
             except ValueError:
                 snippet = self.content[:200].decode("utf-8", "replace")
                 raise ResponseFormatError(
@@ -111,6 +111,12 @@ class Response:
 
 
 _UNSET: Any = object()
+
+
+def _json_source(content: bytes, content_type: str) -> bytes | str:
+    """What ``json.loads`` reads: the bytes themselves when they are UTF-8 (json detects it and
+    a BOM; no decoded copy of a large answer), else the text in the declared charset."""
+    return content if charset_of(content_type) == "utf-8" else body_text(content, content_type)
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:
@@ -302,7 +308,7 @@ class StreamResponse:
         try:
             for chunk in self._body_chunks():
                 yield from decoder.feed(chunk)
-                if self._deadline is not None and self._overdue():
+                if self._overdue():
                     raise self._past_deadline()
         except httpx.HTTPError as exc:
             raise self._broken(exc) from exc
@@ -320,7 +326,7 @@ class StreamResponse:
             async for chunk in self._abody_chunks():
                 for event in decoder.feed(chunk):
                     yield event
-                if self._deadline is not None and self._overdue():
+                if self._overdue():
                     raise self._past_deadline()
         except httpx.HTTPError as exc:
             raise self._broken(exc) from exc
@@ -416,11 +422,11 @@ class Transport:
         self._home = {"Authorization": f"Bearer {config.secret}", **dict(config.headers)}
         self._home_names = tuple(self._home)
         self._root = config.root_url
-        self._origin = httpx.URL(self._root).copy_with(path="/", query=None)
-        self._home_origin = (self._origin.scheme, self._origin.host, self._origin.port)
+        root = httpx.URL(self._root)
+        self._home_origin = (root.scheme, root.host, root.port)
         # The base URL's own path (``/api``, ``/openai``): a missing route under it is likely
         # a wrong base URL (errors.BaseURLError).
-        self._base_path = httpx.URL(self._root).path.rstrip("/")
+        self._base_path = root.path.rstrip("/")
         self._ssl: ssl.SSLContext | None = None
         self._fresh_pools()
         _EVERY.add(self)
@@ -504,8 +510,7 @@ class Transport:
     def _keep_home(self, request: httpx.Request) -> None:
         """Every request, redirect hops included: the gateway's headers never leave its origin
         (httpx drops only ``Authorization`` on a cross-origin redirect)."""
-        url = request.url
-        if (url.scheme, url.host, url.port) != self._home_origin:
+        if not self._at_home(request.url):
             for name in self._home_names:
                 request.headers.pop(name, None)
 
@@ -636,8 +641,10 @@ class Transport:
 
     def is_gateway_url(self, url: str) -> bool:
         """True if ``url`` is on the gateway's own origin (only then is the key sent)."""
-        target = httpx.URL(url)
-        return (target.scheme, target.host, target.port) == self._home_origin
+        return self._at_home(httpx.URL(url))
+
+    def _at_home(self, url: httpx.URL) -> bool:
+        return (url.scheme, url.host, url.port) == self._home_origin
 
     def _headers(self, path: str, url: str, extra: Mapping[str, str] | None) -> dict[str, str]:
         relative = path[:1] == "/"
@@ -746,6 +753,8 @@ class Transport:
                      head: bytes = b"") -> bytes:
         """The whole body (``head``: what was already read of ``chunks``), up to the cap."""
         limit, size, parts = self._size_limit(raw, what), len(head), [head]
+        if size > limit:  # the head alone (one read) can already be too much
+            raise self._too_large(raw, what)
         for chunk in raw.iter_bytes() if chunks is None else chunks:
             size += len(chunk)
             if size > limit:
@@ -757,6 +766,8 @@ class Transport:
                             chunks: AsyncIterator[bytes] | None = None, head: bytes = b"") -> bytes:
         """Async twin of :meth:`_read_capped`."""
         limit, size, parts = self._size_limit(raw, what), len(head), [head]
+        if size > limit:
+            raise self._too_large(raw, what)
         async for chunk in raw.aiter_bytes() if chunks is None else chunks:
             size += len(chunk)
             if size > limit:
@@ -956,6 +967,10 @@ class Transport:
                     raw.close()
                 time.sleep(attempts.after_exception(exc))
                 continue
+            except BaseException:  # a body too large, a bug: the connection goes back closed
+                if raw is not None:
+                    raw.close()
+                raise
             if isinstance(opened, StreamResponse):
                 try:
                     yield opened
@@ -1013,6 +1028,10 @@ class Transport:
                     await raw.aclose()
                 await asyncio.sleep(attempts.after_exception(exc))
                 continue
+            except BaseException:
+                if raw is not None:
+                    await raw.aclose()
+                raise
             if isinstance(opened, StreamResponse):
                 try:
                     yield opened

@@ -23,6 +23,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .middleware import read_body, replayer
+
 __all__ = ["FRAMING_FLAGS", "RelayFraming"]
 
 FRAMING_FLAGS = ("label-json", "label-text", "label-html", "label-none", "single-newline",
@@ -71,29 +73,14 @@ async def _front_end(send: Send) -> None:
 
 async def _streaming_request(receive: Receive) -> Receive:
     """The request body read whole, with ``"stream": true`` when it is a JSON object."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if message["type"] != "http.request" or not message.get("more_body"):
-            break
-    body = b"".join(chunks)
+    body = await read_body(receive)
     try:
         data: Any = json.loads(body) if body else None
     except ValueError:
         data = None
     if isinstance(data, dict):
         body = json.dumps({**data, "stream": True}).encode()
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
+    return replayer(body, receive)
 
 
 class _Reframer:

@@ -35,7 +35,7 @@ class GatewayMiddleware:
             return
         rid = secrets.token_hex(12)
         scope.setdefault("state", {})["request_id"] = rid
-        body = await _read_body(receive)
+        body = await read_body(receive)
         request = Request(scope)
         model = _model_of(request, body)
         scenario, steps = _scenario(request, model)
@@ -54,7 +54,7 @@ class GatewayMiddleware:
                 entry["status"] = message["status"]
             await send(message)
 
-        replay = _replayer(body, receive)
+        replay = replayer(body, receive)
         if not self._authorised(request):
             response = openai_error(request, 401, "无效的令牌", code="")
             await response(scope, replay, send_with_id)
@@ -100,7 +100,7 @@ class GatewayMiddleware:
         return False
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
     chunks: list[bytes] = []
     while True:
         message = await receive()
@@ -112,7 +112,7 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-def _replayer(body: bytes, receive: Receive) -> Receive:
+def replayer(body: bytes, receive: Receive) -> Receive:
     sent = False
 
     async def replay() -> Message:

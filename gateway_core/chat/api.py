@@ -235,12 +235,28 @@ def _path(call: ChatCall) -> str:
 
 
 def _results(response: Response, call: ChatCall, secrets: tuple[str, ...]) -> list[ChatResult]:
-    """Every choice of a plain call's answer. A gateway that streamed although no stream was
-    asked for (some relays always do) still gives the whole answer: its events are read as a
-    stream would be, and the assembled result is the only choice."""
-    if body_kind(response.content[:64]) != "sse":
-        return parse_choices(_answer(response, call), request_id=response.request_id,
-                             think_tags=call.think_tags, media_kind=call.media_kind)
+    """Every choice of a plain call's answer (a streamed one has one: see :func:`_streamed`)."""
+    if _is_streamed(response):
+        return [_streamed(response, call, secrets)]
+    return parse_choices(_answer(response, call), request_id=response.request_id,
+                         think_tags=call.think_tags, media_kind=call.media_kind)
+
+
+def _result(response: Response, call: ChatCall, secrets: tuple[str, ...]) -> ChatResult:
+    """The first choice of a plain call's answer."""
+    if _is_streamed(response):
+        return _streamed(response, call, secrets)
+    return parse_completion(_answer(response, call), request_id=response.request_id,
+                            think_tags=call.think_tags, media_kind=call.media_kind)
+
+
+def _is_streamed(response: Response) -> bool:
+    return body_kind(response.content[:64]) == "sse"
+
+
+def _streamed(response: Response, call: ChatCall, secrets: tuple[str, ...]) -> ChatResult:
+    """A plain call answered with an event stream (some relays always stream): its events are
+    read as a stream's would be, into the whole answer."""
     accumulator = _new_accumulator(call, response.request_id, secrets)
     decoder = SSEDecoder(max_event_bytes=len(response.content) + 1)
     events = [*decoder.feed(response.content), *decoder.flush()]
@@ -249,15 +265,7 @@ def _results(response: Response, call: ChatCall, secrets: tuple[str, ...]) -> li
             accumulator.feed(event.data)
         else:
             accumulator.feed_event(event.data, event.event)
-    return [accumulator.finish()]
-
-
-def _result(response: Response, call: ChatCall, secrets: tuple[str, ...]) -> ChatResult:
-    """The first choice of a plain call's answer (see :func:`_results`)."""
-    if body_kind(response.content[:64]) == "sse":
-        return _results(response, call, secrets)[0]
-    return parse_completion(_answer(response, call), request_id=response.request_id,
-                            think_tags=call.think_tags, media_kind=call.media_kind)
+    return accumulator.finish()
 
 
 def _new_accumulator(call: ChatCall, request_id: str | None,

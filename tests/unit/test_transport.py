@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -374,3 +374,30 @@ def test_a_plugged_http_transport_is_private_and_used_by_both_clients() -> None:
 
     assert asyncio.run(run()) == {"ok": True}
     assert seen == [f"Bearer {KEY}"] * 2  # the real client options (auth) still apply
+
+
+class _Tracked(httpx.SyncByteStream):
+    """A body that records whether it was closed."""
+
+    def __init__(self, parts: list[bytes]) -> None:
+        self.parts = parts
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.parts
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_stream_body_refused_while_opening_is_closed(clock: Clock) -> None:
+    # A whole JSON answer larger than max_response_bytes raises while the stream is opened:
+    # its connection goes back closed, not leaked.
+    body = _Tracked([b'{"x": "' + b"y" * 4000 + b'"}'])
+    transport, _ = make(lambda request: httpx.Response(
+        200, stream=body, headers={"content-type": "application/json"}),
+        max_response_bytes=1024)
+    with pytest.raises(e.ResponseTooLargeError):
+        with transport.stream("POST", "/v1/chat/completions", json={}, events=True):
+            pass
+    assert body.closed
