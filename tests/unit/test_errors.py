@@ -172,20 +172,37 @@ def test_route_not_found_is_endpoint_not_supported() -> None:
     assert type(error) is e.EndpointNotSupportedError
 
 
-@pytest.mark.parametrize(("message", "base_path"), [
-    ("Invalid URL (POST /v1/v1/chat/completions)", "/v1"),
-    ("Invalid URL (POST /api/v1/chat/completions)", "/api"),
-    ("404 page not found", "/openai"),
+@pytest.mark.parametrize(("message", "base_path", "prefix", "seen"), [
+    ("Invalid URL (POST /v1/v1/chat/completions)", "/v1", "/v1",
+     "saw POST /v1/v1/chat/completions where the route is /v1/chat/completions"),
+    # The quoted path decides, whatever base path we were given.
+    ("Invalid URL (POST /v1/v1/chat/completions)", "", "/v1",
+     "saw POST /v1/v1/chat/completions where the route is /v1/chat/completions"),
+    ("Invalid URL (POST /api/v1/embeddings)", "/api", "/api",
+     "saw POST /api/v1/embeddings where the route is /v1/embeddings"),
+    ("404 page not found", "/openai", "/openai", "no such route"),
 ])
 def test_a_missing_route_under_a_prefix_says_the_base_url_is_wrong(
-        message: str, base_path: str) -> None:
+        message: str, base_path: str, prefix: str, seen: str) -> None:
     error = error_from_response(404, _json({"error": {"message": message, "type":
                                                       "invalid_request_error"}}),
                                 base_path=base_path)
     assert type(error) is e.BaseURLError
     assert isinstance(error, e.EndpointNotSupportedError)  # existing handlers still catch it
     assert "base URL" in str(error)
+    assert seen in str(error)
+    assert f"Remove {prefix!r} from base_url" in str(error)
     assert "model name" not in str(error)
+    assert error.gateway_message == message
+
+
+@pytest.mark.parametrize("base_path", ["", "/api"])
+def test_a_route_seen_as_we_meant_it_is_an_endpoint_the_gateway_lacks(base_path: str) -> None:
+    # A proxy that strips /api hands the gateway the route itself: the endpoint is missing.
+    error = error_from_response(404, _json({"error": {"message": "Invalid URL (POST /v1/rerank)",
+                                                      "type": "invalid_request_error"}}),
+                                base_path=base_path)
+    assert type(error) is e.EndpointNotSupportedError
 
 
 def test_context_overflow() -> None:
