@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .envelopes import ErrorInfo
+from .envelopes import VALIDATION_ERROR, ErrorInfo
 
 __all__ = ["NEVER_RETRIED", "effective_status", "is_saturation", "meaning", "seen_route",
            "wrong_prefix"]
@@ -39,7 +39,8 @@ _AUTH_WORDS = ("无效的令牌", "令牌无效", "令牌已过期", "令牌过�
                "令牌状态不可用", "令牌不存在", "令牌验证失败", "令牌错误", "鉴权", "认证失败",
                "未授权", "api key 无效",
                "invalid api key", "invalid api-key", "incorrect api key", "api key not valid",
-               "invalid_api_key", "unauthorized", "unauthenticated", "authentication failed")
+               "invalid_api_key", "unauthorized", "unauthenticated", "authentication failed",
+               "not authenticated", "authentication credentials")
 # Words that name a class when the status cannot (an error inside a 2xx body).
 _WORD_STATUSES: tuple[tuple[int, tuple[str, ...]], ...] = (
     # "频率" alone is also an audio sample rate ("采样频率"): only a rate of requests counts.
@@ -58,6 +59,7 @@ _TYPE_STATUSES = {
     "invalid_request_error": 400, "authentication_error": 401, "permission_error": 403,
     "not_found_error": 404, "request_too_large": 413, "rate_limit_error": 429,
     "api_error": 500, "overloaded_error": 503,
+    VALIDATION_ERROR: 422,  # FastAPI's detail list (envelopes.py)
 }
 # gRPC status names Gemini puts in ``error.status`` (ai.google.dev/gemini-api/docs/troubleshooting).
 _STATUS_NAMES = {
