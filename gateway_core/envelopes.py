@@ -42,6 +42,7 @@ MAX_MESSAGE = 600
 VALIDATION_ERROR = "request_validation_error"
 _MAX_CODE = 120
 _HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_-]+)", re.IGNORECASE)
 _CHALLENGE_MARKERS = (b"just a moment", b"cf-chl", b"challenge-platform", b"attention required",
                       b"cf-browser-verification", b"captcha")
 # Codes that mean success in the task and "code/msg" envelopes (Kling 0, new-api "success",
@@ -199,9 +200,19 @@ def _bare_message(body: Mapping[str, Any]) -> ErrorInfo | None:
     return None
 
 
+def _page_charset(page: bytes, content_type: str) -> str:
+    """The Content-Type with a charset: its own, else the page's ``<meta charset>`` (Chinese
+    front ends often declare GBK only there)."""
+    if "charset=" in content_type.lower():
+        return content_type
+    declared = _META_CHARSET.search(page[:4096])
+    return f"text/html; charset={declared.group(1).decode('ascii')}" if declared else content_type
+
+
 def _html_page(page: bytes, content_type: str, status: int) -> ErrorInfo:
     title_match = _HTML_TITLE.search(page)
-    title = body_text(title_match.group(1), content_type).strip() if title_match else ""
+    title = (body_text(title_match.group(1), _page_charset(page, content_type)).strip()
+             if title_match else "")
     title = re.sub(r"\s+", " ", title)[:200]
     lowered = page[:20_000].lower()
     if any(marker in lowered for marker in _CHALLENGE_MARKERS):

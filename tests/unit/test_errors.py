@@ -249,3 +249,42 @@ def test_every_error_is_a_gateway_error() -> None:
         obj = getattr(e, name)
         if isinstance(obj, type) and issubclass(obj, Exception):
             assert issubclass(obj, e.GatewayError)
+
+
+@pytest.mark.parametrize(("content", "content_type"), [
+    ('{"error": {"message": "用户余额不足"}}'.encode("gbk"), "text/html; charset=GBK"),
+    ('{"error": {"message": "用户余额不足"}}'.encode("gb18030"), "text/plain; charset=gb18030"),
+    (b"\xef\xbb\xbf  " + '{"error": {"message": "用户余额不足"}}'.encode(), "text/html"),
+    ('{"error": {"message": "用户余额不足"}}'.encode(), "text/plain; charset=x-unknown-7"),
+])
+def test_a_json_error_under_any_label_and_charset_keeps_class_and_words(
+        content: bytes, content_type: str) -> None:
+    error = error_from_response(500, content, content_type=content_type)
+    assert type(error) is e.QuotaExceededError
+    assert error.gateway_message == "用户余额不足"
+    assert not error.html_page
+
+
+@pytest.mark.parametrize(("page", "content_type"), [
+    ("<html><head><title>网关首页</title></head></html>".encode("gbk"), "text/html; charset=gbk"),
+    ('<!doctype html><html><head><meta charset="gbk"><title>网关首页</title></head></html>'
+     .encode("gbk"), "text/html"),
+    ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=GB2312">'
+     "<title>网关首页</title></head></html>".encode("gb2312"), ""),
+])
+def test_an_html_title_is_read_in_the_pages_charset(page: bytes, content_type: str) -> None:
+    error = error_from_response(200, page, content_type=content_type)
+    assert error.html_page
+    assert "(网关首页)" in str(error)
+    assert "base URL" in str(error)
+    assert error.retryable is False
+
+
+def test_a_cloudflare_challenge_says_so() -> None:
+    page = (b"<!DOCTYPE html><html><head><title>Just a moment...</title></head>"
+            b"<body><div id='cf-chl-widget'></div></body></html>")
+    error = error_from_response(403, page, content_type="text/html")
+    assert error.html_page
+    assert "(Just a moment...)" in str(error)
+    assert "Cloudflare" in str(error)
+    assert error.retryable is False
