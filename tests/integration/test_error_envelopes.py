@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 from langchain_core.documents import Document
 from llama_index.core.llms import ChatMessage
+from llama_index.core.schema import NodeWithScore, TextNode
 
 from gateway_core import errors as e
 from langchain_gateway import ChatGateway, GatewayEmbeddings, GatewayRerank
-from llamaindex_gateway import GatewayLLM
+from llamaindex_gateway import GatewayEmbedding, GatewayLLM
+from llamaindex_gateway import GatewayRerank as LlamaRerank
 
 pytestmark = pytest.mark.usefixtures("emulator")
 
@@ -73,8 +75,13 @@ def llamaindex_calls(gateway: Any, step: str) -> dict[str, Any]:
 
     return {
         "chat": lambda: llm().chat(messages),
+        "achat": lambda: asyncio.run(llm().achat(messages)),
         "stream_chat": lambda: list(llm().stream_chat(messages)),
         "astream_chat": lambda: asyncio.run(astream()),
+        "embed": lambda: GatewayEmbedding(model_name=gateway.embedding_model,
+                                          **faulted(gateway, step)).get_query_embedding("x"),
+        "rerank": lambda: LlamaRerank(model=gateway.rerank_model, **faulted(gateway, step))
+        .postprocess_nodes([NodeWithScore(node=TextNode(text="a"))], query_str="x"),
     }
 
 
@@ -90,7 +97,8 @@ def test_langchain_gets_the_typed_error_with_the_upstream_words(
     assert words in info.value.gateway_message
 
 
-@pytest.mark.parametrize("call", ["chat", "stream_chat", "astream_chat"])
+@pytest.mark.parametrize("call", ["chat", "achat", "stream_chat", "astream_chat", "embed",
+                                  "rerank"])
 @pytest.mark.parametrize("step", list(EXPECTED))
 def test_llamaindex_gets_the_typed_error_with_the_upstream_words(
         gateway: Any, step: str, call: str) -> None:
