@@ -226,7 +226,9 @@ class EndpointNotSupportedError(APIError):
 
 class BaseURLError(EndpointNotSupportedError):
     """404 for a route the gateway should have, under a base URL with an extra path prefix
-    (``…/api``, ``…/v1/v1``): the base URL is wrong, not the model or the endpoint."""
+    (``…/api``, ``…/v1/v1``): the base URL is wrong, not the model or the endpoint. Decided by
+    the path the gateway quotes ("Invalid URL (POST /v1/v1/chat/completions)"); the message
+    shows it beside the route meant and names the prefix to remove."""
 
 
 class RequestTooLargeError(APIError):
