@@ -99,5 +99,6 @@ def test_an_envelope_inside_a_200_balance_is_typed_by_its_class(
     with pytest.raises(cls) as info:
         parse_token_usage(body)
     assert words in str(info.value)
-    assert info.value.gateway_message is not None and words in info.value.gateway_message
+    assert info.value.gateway_message is not None
+    assert words in info.value.gateway_message
     assert str(info.value).startswith("The gateway could not report the key's usage: ")
