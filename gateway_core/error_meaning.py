@@ -210,11 +210,11 @@ def wrong_prefix(message: str, base_path: str = "") -> str | None:
     URL is wrong). Without a quoted ``/v1/`` path, a prefix in the configured base URL is the
     likely culprit.
     """
-    seen = _SEEN_PATH.search(message)
-    if seen is not None and _API_ROOT in seen.group(1):
-        path = seen.group(1)
-        return path[: path.rfind(_API_ROOT)] or None
-    return base_path.rstrip("/") or None
+    route = seen_route(message)
+    if route is None:
+        return base_path.rstrip("/") or None
+    line, meant = route
+    return line.split()[1].removesuffix(meant) or None
 
 
 def seen_route(message: str) -> tuple[str, str] | None:
