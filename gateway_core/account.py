@@ -21,6 +21,7 @@ from .errors import (
     GatewayError,
     NotFoundError,
     ResponseFormatError,
+    error_from_response,
     find_error_in_body,
 )
 from .transport import Response, Transport
@@ -84,8 +85,11 @@ def _number(value: Any, field: str) -> float:
 
 def _raise_if_error(body: Any, what: str) -> None:
     failure = find_error_in_body(body)
-    if failure is not None:
-        raise APIError(f"{what}: {failure.message}", status_code=200, code=failure.code)
+    if failure is not None:  # typed by its envelope like any other call's (quota, auth, …)
+        error = error_from_response(200, b"", info=failure)
+        error.message = f"{what}: {error.message}"
+        error.args = (error.message,)
+        raise error
 
 
 def parse_token_usage(body: Any) -> Balance:

@@ -10,11 +10,13 @@ family                       shape
                              DeepSeek, Moonshot, Zhipu); also ``{"error": "text"}``
 ``anthropic``                ``{"type": "error", "error": {"type", "message"}}``
 ``gemini``                   ``{"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message"}}``
+                             (also as a one-item array, ``streamGenerateContent``)
 ``baidu``                    ``{"error_code": 18, "error_msg": "Open api qps request limit…"}``
 ``code``                     ``{"code": 1102 | "InvalidApiKey", "msg" | "message": …}`` with a code
                              that does not mean success (Qwen/DashScope, Kling, Chinese relays)
 ``success``                  ``{"success": false, "message": …}``
-``fastapi``                  ``{"detail": "text" | [{"loc", "msg", "type"}, …]}`` (non-2xx only)
+``fastapi``                  ``{"detail": "text" | [{"loc", "msg", "type"}, …]}`` (in a 2xx body
+                             only when ``detail`` is its one field)
 ``bare``                     ``message`` / ``msg`` / ``err`` / ``description`` alone (non-2xx only)
 ===========================  ===================================================================
 
@@ -36,8 +38,11 @@ from .bodies import body_kind, body_text
 __all__ = ["ErrorInfo", "find_error_in_body", "parse_error_body"]
 
 MAX_MESSAGE = 600
+#: The ``error_type`` given to FastAPI's validation errors (``detail`` as a list of ``loc``).
+VALIDATION_ERROR = "request_validation_error"
 _MAX_CODE = 120
 _HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_-]+)", re.IGNORECASE)
 _CHALLENGE_MARKERS = (b"just a moment", b"cf-chl", b"challenge-platform", b"attention required",
                       b"cf-browser-verification", b"captcha")
 # Codes that mean success in the task and "code/msg" envelopes (Kling 0, new-api "success",
@@ -87,8 +92,14 @@ def find_error_in_body(body: Any) -> ErrorInfo | None:
     Used for 2xx bodies (and stream events) as well as for error statuses, so only markers that
     cannot be part of a successful answer count.
     """
+    if isinstance(body, list) and body and isinstance(body[0], Mapping):
+        # Gemini's streamGenerateContent answers an error as a one-item JSON array.
+        return find_error_in_body(body[0]) if "error" in body[0] else None
     if not isinstance(body, Mapping):
         return None
+    if len(body) == 1 and body.get("detail"):
+        # FastAPI's {"detail": …} alone: no answer, chunk or task is only that, at any status.
+        return _fastapi(body["detail"])
     error = body.get("error")
     if isinstance(error, Mapping) and error:
         return _error_object(body, error)
@@ -145,6 +156,14 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _fastapi(detail: Any) -> ErrorInfo:
+    # A list of {loc, msg} is FastAPI's request validation error (its 422), whatever the status.
+    validation = isinstance(detail, list) and any(
+        isinstance(item, Mapping) and "loc" in item for item in detail)
+    return ErrorInfo(message=_detail(detail), family="fastapi",
+                     error_type=VALIDATION_ERROR if validation else None)
+
+
 def _detail(detail: Any) -> str:
     """FastAPI's ``detail``: a string, or a list of ``{"loc", "msg"}`` made readable."""
     if not isinstance(detail, list):
@@ -163,7 +182,7 @@ def _detail(detail: Any) -> str:
 def _bare_message(body: Mapping[str, Any]) -> ErrorInfo | None:
     """What a non-2xx body says when it has no envelope: a lone message-like field."""
     if body.get("detail"):
-        return ErrorInfo(message=_detail(body["detail"]), family="fastapi")
+        return _fastapi(body["detail"])
     for key in ("message", "msg", "err", "error_msg", "description"):
         value = body.get(key)
         if value:
@@ -181,9 +200,19 @@ def _bare_message(body: Mapping[str, Any]) -> ErrorInfo | None:
     return None
 
 
+def _page_charset(page: bytes, content_type: str) -> str:
+    """The Content-Type with a charset: its own, else the page's ``<meta charset>`` (Chinese
+    front ends often declare GBK only there)."""
+    if "charset=" in content_type.lower():
+        return content_type
+    declared = _META_CHARSET.search(page[:4096])
+    return f"text/html; charset={declared.group(1).decode('ascii')}" if declared else content_type
+
+
 def _html_page(page: bytes, content_type: str, status: int) -> ErrorInfo:
     title_match = _HTML_TITLE.search(page)
-    title = body_text(title_match.group(1), content_type).strip() if title_match else ""
+    title = (body_text(title_match.group(1), _page_charset(page, content_type)).strip()
+             if title_match else "")
     title = re.sub(r"\s+", " ", title)[:200]
     lowered = page[:20_000].lower()
     if any(marker in lowered for marker in _CHALLENGE_MARKERS):
@@ -215,8 +244,8 @@ def parse_error_body(status: int, content: bytes, content_type: str = "") -> Err
         return ErrorInfo(message=text[:MAX_MESSAGE])
     if isinstance(body, str):
         return ErrorInfo(message=body[:MAX_MESSAGE])
-    if isinstance(body, Mapping):
-        found = find_error_in_body(body) or _bare_message(body)
-        if found is not None:
-            return found
+    found = find_error_in_body(body) or (
+        _bare_message(body) if isinstance(body, Mapping) else None)
+    if found is not None:
+        return found
     return ErrorInfo(message=text_of(body)[:MAX_MESSAGE])

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .envelopes import ErrorInfo
+from .envelopes import VALIDATION_ERROR, ErrorInfo
 
-__all__ = ["NEVER_RETRIED", "effective_status", "is_saturation", "meaning"]
+__all__ = ["NEVER_RETRIED", "effective_status", "is_saturation", "meaning", "seen_route",
+           "wrong_prefix"]
 
 # Never retried, whatever the message says ("请稍后再试" is also how relays word a disabled group
 # or a refused key).
@@ -29,30 +30,38 @@ _QUOTA_CODES = frozenset({"insufficient_user_quota", "pre_consume_token_quota_fa
 _QUOTA_WORDS = ("额度不足", "余额不足", "欠费", "配额已用尽", "额度已用尽", "insufficient quota",
                 "insufficient_quota", "quota exceeded", "exceeded your current quota",
                 "insufficient balance", "account is in arrears", "credit balance is too low")
+# "配额" (quota) also names rate quotas ("QPM 配额超限"): quota only without a word of rate.
+_RATE_QUOTA_WORDS = ("频率", "频繁", "qps", "qpm", "rpm", "tpm", "每分钟", "每秒", "并发", "限流")
 _MODEL_WORDS = ("无可用渠道", "no available channel", "no available model")
 _CONTEXT_WORDS = ("context_length_exceeded", "maximum context length", "context window",
                   "prompt is too long", "input is too long", "too many tokens",
                   "tokens_too_long", "characters_too_long")
 _NOT_IMPLEMENTED_CODES = frozenset({"api_not_implemented", "not_implemented"})
-_AUTH_WORDS = ("无效的令牌", "令牌无效", "鉴权失败", "认证失败", "未授权", "api key 无效",
+# "令牌" (token) alone also counts tokens of text ("令牌数"): only its states of refusal.
+_AUTH_WORDS = ("无效的令牌", "令牌无效", "令牌已过期", "令牌过期", "令牌已失效", "令牌已被禁用",
+               "令牌状态不可用", "令牌不存在", "令牌验证失败", "令牌错误", "鉴权", "认证失败",
+               "未授权", "api key 无效",
                "invalid api key", "invalid api-key", "incorrect api key", "api key not valid",
-               "invalid_api_key", "unauthorized", "unauthenticated", "authentication failed")
+               "invalid_api_key", "unauthorized", "unauthenticated", "authentication failed",
+               "not authenticated", "authentication credentials")
 # Words that name a class when the status cannot (an error inside a 2xx body).
 _WORD_STATUSES: tuple[tuple[int, tuple[str, ...]], ...] = (
-    (429, (*_SATURATION_WORDS, "限流", "请求过于频繁", "频率超限", "请求频率", "rate_limit",
-           "qps", "concurrency")),
+    # "频率" alone is also an audio sample rate ("采样频率"): only a rate of requests counts.
+    (429, (*_SATURATION_WORDS, "限流", "频繁", "请求频率", "调用频率", "访问频率", "频率超限",
+           "频率过高", "频率太", "频率限制", "rate_limit", "qps", "concurrency")),
     (401, _AUTH_WORDS),
     (403, ("无权", "没有权限", "permission denied", "forbidden", "not allowed")),
     (400, ("参数错误", "参数无效", "invalid parameter", "invalid_parameter", "invalidparameter",
            "invalid argument", "invalid_argument", "invalid request", "bad request")),
     (500, ("服务器内部错误", "内部错误", "系统繁忙", "服务繁忙", "internal error",
-           "internal server error", "overloaded", "service unavailable")),
+           "internal server error", "overloaded", "service unavailable", "上游", "负载")),
 )
 # Anthropic's error types (docs.anthropic.com/en/api/errors).
 _TYPE_STATUSES = {
     "invalid_request_error": 400, "authentication_error": 401, "permission_error": 403,
     "not_found_error": 404, "request_too_large": 413, "rate_limit_error": 429,
     "api_error": 500, "overloaded_error": 503,
+    VALIDATION_ERROR: 422,  # FastAPI's detail list (envelopes.py)
 }
 # gRPC status names Gemini puts in ``error.status`` (ai.google.dev/gemini-api/docs/troubleshooting).
 _STATUS_NAMES = {
@@ -78,6 +87,9 @@ _NAMED_CODES = {"invalidapikey": 401, "accessdenied": 403, "throttling": 429,
                 "internalerror": 500, "modelnotfound": 404, "api_key_invalid": 401}
 _ROUTE_MISSING = re.compile(r"invalid url|route .*not found|no route|page not found|unknown route",
                             re.IGNORECASE)
+# The request line a relay quotes in its "Invalid URL (POST /v1/v1/chat/completions)".
+_SEEN_PATH = re.compile(r"\b(?:GET|POST|PUT|PATCH|DELETE)\s+(/[^\s)）?]*)")
+_API_ROOT = "/v1/"
 
 
 def is_saturation(message: str) -> bool:
@@ -90,7 +102,8 @@ def _is_quota(info: ErrorInfo) -> bool:
     code = info.code
     return ((isinstance(code, str) and code in _QUOTA_CODES)
             or info.error_type in _QUOTA_CODES
-            or any(word in lowered for word in _QUOTA_WORDS))
+            or any(word in lowered for word in _QUOTA_WORDS)
+            or ("配额" in lowered and not _has_words(lowered, _RATE_QUOTA_WORDS)))
 
 
 def _code_status(info: ErrorInfo) -> int | None:
@@ -133,9 +146,11 @@ def effective_status(status: int, info: ErrorInfo) -> int:
 
 def _is_model_unavailable(status: int, info: ErrorInfo) -> bool:
     lowered = info.message.lower()
-    if info.code == "model_not_found":
-        return status in (503, 200) or any(word in lowered for word in _MODEL_WORDS)
-    return status != 404 and any(word in lowered for word in _MODEL_WORDS)
+    if info.code == "model_not_found" and status in (503, 200):
+        return True
+    # "无可用渠道" at any status (relays answer it with 503, 200, 404 or 400): OpenAI's own 404
+    # model_not_found ("does not exist") stays a NotFoundError.
+    return any(word in lowered for word in _MODEL_WORDS)
 
 
 def _missing_route(status: int, info: ErrorInfo) -> bool:
@@ -171,7 +186,7 @@ def _by_status(status: int, info: ErrorInfo, base_path: str) -> str:
         return "not_implemented"
     if status == 404:
         if _missing_route(status, info):
-            return "base_url" if base_path.strip("/") else "not_implemented"
+            return "base_url" if wrong_prefix(info.message, base_path) else "not_implemented"
         return "not_found"
     if status in (400, 422):
         if _is_context(info):
@@ -187,3 +202,28 @@ def _is_context(info: ErrorInfo) -> bool:
     lowered = info.message.lower()
     code: Any = info.code
     return code == "context_length_exceeded" or any(w in lowered for w in _CONTEXT_WORDS)
+
+
+def wrong_prefix(message: str, base_path: str = "") -> str | None:
+    """The path prefix that made a route missing, when it shows; else None.
+
+    The path the gateway quotes decides: ``/v1/rerank`` is the route itself (the gateway lacks
+    the endpoint), ``/v1/v1/chat/completions`` or ``/api/v1/…`` carry an extra prefix (the base
+    URL is wrong). Without a quoted ``/v1/`` path, a prefix in the configured base URL is the
+    likely culprit.
+    """
+    route = seen_route(message)
+    if route is None:
+        return base_path.rstrip("/") or None
+    line, meant = route
+    return line.split()[1].removesuffix(meant) or None
+
+
+def seen_route(message: str) -> tuple[str, str] | None:
+    """The request line a missing-route message quotes and the route it meant, e.g.
+    ``("POST /v1/v1/chat/completions", "/v1/chat/completions")``."""
+    seen = _SEEN_PATH.search(message)
+    if seen is None or _API_ROOT not in seen.group(1):
+        return None
+    path = seen.group(1)
+    return seen.group(0), path[path.rfind(_API_ROOT):]

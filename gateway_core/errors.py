@@ -45,7 +45,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .envelopes import MAX_MESSAGE, ErrorInfo, find_error_in_body, parse_error_body
-from .error_meaning import meaning
+from .error_meaning import meaning, seen_route, wrong_prefix
 
 __all__ = [
     "APIError",
@@ -226,7 +226,9 @@ class EndpointNotSupportedError(APIError):
 
 class BaseURLError(EndpointNotSupportedError):
     """404 for a route the gateway should have, under a base URL with an extra path prefix
-    (``…/api``, ``…/v1/v1``): the base URL is wrong, not the model or the endpoint."""
+    (``…/api``, ``…/v1/v1``): the base URL is wrong, not the model or the endpoint. Decided by
+    the path the gateway quotes ("Invalid URL (POST /v1/v1/chat/completions)"); the message
+    shows it beside the route meant and names the prefix to remove."""
 
 
 class RequestTooLargeError(APIError):
@@ -374,10 +376,7 @@ _KINDS: dict[str, tuple[type[APIError], str]] = {
                    "channel restrictions): check the key's settings on the gateway."),
     "not_implemented": (EndpointNotSupportedError,
                         "This gateway does not implement the endpoint."),
-    "base_url": (BaseURLError,
-                 "The gateway has no such route: the path of your base URL is probably wrong "
-                 "(relays serve /v1/... at their root: give base_url as https://host or "
-                 "https://host/v1, without another prefix)."),
+    "base_url": (BaseURLError, ""),  # said by _base_url_advice, with the paths
     "not_found": (NotFoundError, "Check the id or model name; the gateway does not know it."),
     "too_large": (RequestTooLargeError,
                   "The request body is too large for the gateway: send fewer or smaller "
@@ -392,7 +391,22 @@ _KINDS: dict[str, tuple[type[APIError], str]] = {
 
 def _classify(status: int, info: ErrorInfo, base_path: str = "") -> tuple[type[APIError], str]:
     """The error class and the advice for a gateway error."""
-    return _KINDS[meaning(status, info, base_path)]
+    cls, advice = _KINDS[meaning(status, info, base_path)]
+    if cls is BaseURLError:
+        advice = _base_url_advice(info.message, base_path)
+    return cls, advice
+
+
+def _base_url_advice(message: str, base_path: str) -> str:
+    """What a route missing under a wrong prefix means: the path seen, the route meant, the fix."""
+    prefix = wrong_prefix(message, base_path) or ""
+    route = seen_route(message)
+    seen = (f"The gateway saw {route[0]} where the route is {route[1]}: the base URL is "
+            f"wrong, it adds the path prefix {prefix!r}." if route else
+            f"The gateway has no such route: the base URL's path prefix {prefix!r} is probably "
+            "wrong.")
+    return (f"{seen} Remove {prefix!r} from base_url (relays serve /v1/... at their root: give "
+            "base_url as https://host or https://host/v1).")
 
 
 def error_from_response(

@@ -17,7 +17,7 @@ from typing import Any
 from starlette.requests import Request
 
 from .answer import Answer, ToolCallPlan, count_tokens, reasoning_style, usage_dict, words
-from .faults import error_chunk, step_args, step_name
+from .faults import UPSTREAM_EVENT, error_chunk, step_args, step_name
 from .models import ModelRef
 
 _CHATFIRE_NULLS = ("content", "function_call", "refusal", "role", "tool_calls")
@@ -152,8 +152,8 @@ async def stream_body(request: Request, model: str, ref: ModelRef, answer: Answe
                     yield comment
             elif fault_name == "malformed":
                 yield "data: {\"id\": \"chatcmpl-broken\", \"choices\": [{\"delta\": \n\n"
-            elif fault_name == "error-chunk":
-                yield "data: " + error_chunk(request) + "\n\n"
+            elif fault_name == "error-chunk" or fault_name.startswith(UPSTREAM_EVENT):
+                yield "data: " + error_chunk(request, fault_name) + "\n\n"
                 yield "data: [DONE]\n\n"
                 return
         if delta is None:

@@ -2,8 +2,9 @@
 
 Steps come from ``X-Emulator-Faults`` (scenario ``X-Emulator-Scenario``) or a ``model@@steps``
 suffix. Steps that replace the whole response are answered here; stream steps (``cut:N``,
-``cut-close:N``, ``stall-stream:N:S``, ``malformed:N``, ``error-chunk:N``) are handed to the
-streaming route, which knows where its chunks are. ``gate:N`` holds each request until N
+``cut-close:N``, ``stall-stream:N:S``, ``malformed:N``, ``error-chunk:N``,
+``upstream-event-<name>:N``) are handed to the streaming route, which knows where its chunks
+are. ``gate:N`` holds each request until N
 requests of the scenario are held at once (the log says how many were), so a test can check
 a client's concurrency without timing it.
 """
@@ -16,15 +17,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .envelopes import openai_error, with_request_id
-from .upstreams import upstream_error
+from .upstreams import upstream_error, upstream_event
 
 STREAM_STEPS = ("cut", "cut-close", "stall-stream", "malformed", "error-chunk")
+UPSTREAM_EVENT = "upstream-event-"
 SATURATED = "当前分组上游负载已饱和，请稍后再试"
 
 _HTML = """<!DOCTYPE html>
 <html><head><title>{status} | {title}</title></head>
 <body><div class="cf-error-details"><h1>Error {status}</h1><p>{title}</p>
 <p>Cloudflare Ray ID: 8d2f3a1b9c0e4f21</p></div></body></html>"""
+
+
+def is_stream_step(name: str) -> bool:
+    """Steps the streaming route carries out where its chunks are."""
+    return name in STREAM_STEPS or name.startswith(UPSTREAM_EVENT)
 
 
 def step_name(step: str) -> str:
@@ -85,8 +92,13 @@ def huge_response(request: Request, size: int, model: str) -> Response:
     return Response(json.dumps(body), media_type="application/json")
 
 
-def error_chunk(request: Request) -> str:
-    """A mid-stream ``data: {"error": ...}`` payload, as upstreams send it."""
+def error_chunk(request: Request, name: str = "error-chunk") -> str:
+    """A mid-stream error payload: new-api's ``{"error": ...}``, or for
+    ``upstream-event-<name>`` that upstream's own envelope."""
+    if name.startswith(UPSTREAM_EVENT):
+        event = upstream_event(name.removeprefix(UPSTREAM_EVENT))
+        if event is not None:
+            return event
     return json.dumps({"error": {"message": with_request_id(request, "upstream stream error"),
                                  "type": "upstream_error", "code": "bad_response"}},
                       ensure_ascii=False)

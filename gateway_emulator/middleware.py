@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .envelopes import openai_error
-from .faults import STREAM_STEPS, canned_response, step_args, step_name
+from .faults import canned_response, is_stream_step, step_args, step_name
 from .models import split_model
 from .state import EmulatorState
 
@@ -77,7 +77,7 @@ class GatewayMiddleware:
                     str(scenario), int(step_args(step)[0]))
             elif name in ("stall", "delay"):
                 await asyncio.sleep(step_args(step)[0] if step_args(step) else 30.0)
-            elif name in STREAM_STEPS:
+            elif is_stream_step(name):
                 scope["state"]["stream_fault"] = step
             else:
                 canned = canned_response(request, step, split_model(model).base if model else "")

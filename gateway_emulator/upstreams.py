@@ -1,12 +1,14 @@
 """Errors in the envelopes of the upstreams a relay passes on as they are (often with HTTP 200).
 
 Fault steps ``upstream-<name>`` (docs/emulator-contract.md): each answers one error the way that
-provider's API words it, at the status a relay in front of it is seen to use. Written from the
+provider's API words it, at the status a relay in front of it is seen to use. Stream step
+``upstream-event-<name>:N`` sends the same body as a stream event after N chunks. Written from the
 providers' public documentation, independently of any client.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -14,10 +16,10 @@ from starlette.responses import JSONResponse
 
 from .envelopes import request_id
 
-__all__ = ["UPSTREAM_ERRORS", "upstream_error"]
+__all__ = ["UPSTREAM_ERRORS", "upstream_error", "upstream_event"]
 
 # name -> (status, body)
-UPSTREAM_ERRORS: dict[str, tuple[int, dict[str, Any]]] = {
+UPSTREAM_ERRORS: dict[str, tuple[int, Any]] = {
     # docs.anthropic.com/en/api/errors
     "anthropic-overloaded": (529, {"type": "error", "error": {
         "type": "overloaded_error", "message": "Overloaded"}}),
@@ -44,7 +46,26 @@ UPSTREAM_ERRORS: dict[str, tuple[int, dict[str, Any]]] = {
     # FastAPI's validation error
     "fastapi-422": (422, {"detail": [{"loc": ["body", "messages"], "msg": "field required",
                                       "type": "value_error.missing"}]}),
+    # FastAPI's HTTPBearer (github.com/fastapi/fastapi/pull/10232), passed on with 200
+    "fastapi-auth-200": (200, {"detail": "Invalid authentication credentials"}),
+    # Gemini's streamGenerateContent error, a one-item array
+    # (github.com/google-gemini/gemini-cli/issues/25607)
+    "gemini-denied-array-200": (200, [{"error": {
+        "code": 403, "message": "The caller does not have permission",
+        "status": "PERMISSION_DENIED"}}]),
+    # cloud.baidu.com/doc/WENXINWORKSHOP/s/tlmyncueh: error_code 110, the page's own example
+    "baidu-token-200": (200, {"error_code": 110,
+                              "error_msg": "Access token invalid or no longer valid"}),
+    # one-api / new-api's plain-string error field
+    "openai-string-200": (200, {"error": "无效的令牌"}),
 }
+
+
+def upstream_event(name: str) -> str | None:
+    """The body of ``upstream-<name>`` as one stream event's data (upstreams send their error
+    envelope mid-stream, after the text so far), or None for an unknown name."""
+    found = UPSTREAM_ERRORS.get(name)
+    return None if found is None else json.dumps(found[1], ensure_ascii=False)
 
 
 def upstream_error(request: Request, name: str) -> JSONResponse | None:

@@ -297,14 +297,15 @@ class StreamAccumulator:
             raise self._malformed(data) from None
         if isinstance(value, Mapping):
             return self.feed(json.dumps(value))
-        return None  # a bare JSON scalar or list: nothing we understand, nothing lost
+        self._raise_error(value)  # Gemini's [{"error": …}]
+        return None  # any other bare JSON scalar or list: nothing we understand, nothing lost
 
     # ------------------------------------------------------------------ errors
 
     def _partial_error(self, error: GatewayError) -> GatewayError:
         return attach_partial(error, self.text, self.reasoning, self.tool_calls_so_far())
 
-    def _raise_error(self, chunk: Mapping[str, Any]) -> None:
+    def _raise_error(self, chunk: Any) -> None:
         info = find_error_in_body(chunk)
         if info is None:
             return

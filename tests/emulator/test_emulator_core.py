@@ -223,6 +223,28 @@ def test_stream_faults(http: httpx.Client, step: str, check: str) -> None:
         assert "error" in events[-2]
 
 
+@pytest.mark.parametrize(("name", "expected"), [
+    ("gemini-denied-array-200", [{"error": {"code": 403, "message":
+                                            "The caller does not have permission",
+                                            "status": "PERMISSION_DENIED"}}]),
+    ("baidu-qps-200", {"error_code": 18, "error_msg": "Open api qps request limit reached"}),
+    ("fastapi-auth-200", {"detail": "Invalid authentication credentials"}),
+])
+def test_an_upstream_envelope_as_a_stream_event(http: httpx.Client, name: str,
+                                                expected: Any) -> None:
+    headers = {"X-Emulator-Faults": f"upstream-event-{name}:2",
+               "X-Emulator-Scenario": uuid.uuid4().hex}
+    response = http.post("/v1/chat/completions", headers=headers, json={
+        "model": "gpt-4o-mini", "stream": True,
+        "messages": [{"role": "user", "content": "one two three four five"}]})
+    assert response.status_code == 200
+    events = sse(response)
+    assert events[-1] == "[DONE]"
+    assert events[-2] == expected
+    deltas = [c["delta"].get("content") for e in events[:-2] for c in e["choices"]]
+    assert len([d for d in deltas if d]) == 2  # after two chunks of text
+
+
 # ---------------------------------------------------------------- embeddings and rerank
 
 

@@ -86,3 +86,19 @@ def test_wrong_key_does_not_fall_back() -> None:
     with pytest.raises(e.AuthenticationError):
         balance(transport)
     assert seen == ["/api/usage/token/"]
+
+
+@pytest.mark.parametrize(("body", "cls", "words"), [
+    ({"error": {"message": "用户余额不足", "type": "x"}}, e.QuotaExceededError, "用户余额不足"),
+    ({"error_code": 110, "error_msg": "Access token invalid or no longer valid"},
+     e.AuthenticationError, "Access token invalid"),
+    ({"success": False, "message": "请求过于频繁"}, e.RateLimitError, "请求过于频繁"),
+])
+def test_an_envelope_inside_a_200_balance_is_typed_by_its_class(
+        body: dict[str, object], cls: type, words: str) -> None:
+    with pytest.raises(cls) as info:
+        parse_token_usage(body)
+    assert words in str(info.value)
+    assert info.value.gateway_message is not None
+    assert words in info.value.gateway_message
+    assert str(info.value).startswith("The gateway could not report the key's usage: ")

@@ -21,8 +21,8 @@ from tests.unit.chat_streams import chunk
 
 FIXTURES = sorted((Path(__file__).parents[1] / "fixtures" / "envelopes").glob("*.json"))
 CASES = [json.loads(path.read_text("utf-8")) for path in FIXTURES]
-# FastAPI's bare ``detail`` is no error marker inside a 2xx: a 200 body may have such a field.
-IN_A_200 = [case for case in CASES if not case["name"].startswith("fastapi")]
+# FastAPI's ``detail`` counts inside a 2xx only as the body's one field (see below).
+IN_A_200 = CASES
 
 
 def ids(case: dict[str, Any]) -> str:
@@ -75,6 +75,9 @@ def test_a_normal_answer_is_never_an_error() -> None:
         {"object": "list", "data": [{"embedding": [0.1]}]},
         {"id": "c", "choices": [], "usage": {"total_tokens": 3}},
         {"error_code": 0, "error_msg": "", "result": "fine"},
+        {"id": "t", "status": "ok", "detail": "a field of an answer"},
+        [{"index": 0, "relevance_score": 0.5}],
+        [],
     ]:
         assert e.find_error_in_body(body) is None, body
 
@@ -126,7 +129,8 @@ NO_CHANNEL = {"error": {"message": "分组 default 下模型 gpt-4o-mni 无可�
                         "type": "new_api_error", "code": "model_not_found"}}
 
 
-def gateway_without(model_list: Any = MODELS) -> tuple[GatewayClient, list[str]]:
+def gateway_without(model_list: Any = MODELS,
+                    status: int = 503) -> tuple[GatewayClient, list[str]]:
     seen: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -134,7 +138,7 @@ def gateway_without(model_list: Any = MODELS) -> tuple[GatewayClient, list[str]]
         if request.url.path == "/v1/models":
             return (httpx.Response(200, json=model_list) if model_list is not None
                     else httpx.Response(500, text="down"))
-        return httpx.Response(503, json=NO_CHANNEL)
+        return httpx.Response(status, json=NO_CHANNEL)
 
     client = GatewayClient(base_url="https://models.example/v1", api_key="sk-models-00001",
                            max_retries=2, backoff_base=0.001, backoff_max=0.001,
@@ -147,7 +151,13 @@ SUGGESTING = {
     "stream": lambda client: list(client.stream_chat("hi", model="gpt-4o-mni")),
     "achat": lambda client: asyncio.run(client.achat("hi", model="gpt-4o-mni")),
     "astream": lambda client: asyncio.run(_consume(client.astream_chat("hi", model="gpt-4o-mni"))),
+    "embed": lambda client: client.embed(["hi"], model="gpt-4o-mni"),
+    "aembed": lambda client: asyncio.run(client.aembed(["hi"], model="gpt-4o-mni")),
+    "rerank": lambda client: client.rerank("q", ["a", "b"], model="gpt-4o-mni"),
+    "arerank": lambda client: asyncio.run(client.arerank("q", ["a", "b"], model="gpt-4o-mni")),
 }
+ROUTES = {"embed": "/v1/embeddings", "aembed": "/v1/embeddings", "rerank": "/v1/rerank",
+          "arerank": "/v1/rerank"}
 
 
 async def _consume(stream: Any) -> None:
@@ -163,10 +173,20 @@ def test_a_model_without_a_channel_is_not_retried_and_names_the_closest(call: st
     assert info.value.suggestions[0] == "gpt-4o-mini"
     assert "gpt-4o-mini" in str(info.value)
     assert "无可用渠道" in str(info.value)
-    assert seen == ["/v1/chat/completions", "/v1/models"]  # sent once, the list read once
+    # sent once, the list read once
+    assert seen == [ROUTES.get(call, "/v1/chat/completions"), "/v1/models"]
     with pytest.raises(e.ModelNotAvailableError):
         SUGGESTING[call](client)
     assert seen.count("/v1/models") == 1
+
+
+@pytest.mark.parametrize("status", [200, 400, 404])
+def test_no_channel_at_another_status_is_the_same_error(status: int) -> None:
+    client, seen = gateway_without(status=status)
+    with pytest.raises(e.ModelNotAvailableError) as info:
+        client.chat("hi", model="gpt-4o-mni")
+    assert info.value.suggestions[0] == "gpt-4o-mini"
+    assert seen == ["/v1/chat/completions", "/v1/models"]
 
 
 def test_an_unreadable_model_list_leaves_the_error_as_it_was() -> None:

@@ -15,24 +15,42 @@ import pytest
 
 from gateway_core import GatewayClient
 from gateway_core.errors import GatewayError
+from tests.unit.media_fakes import FakeClock, FakeGateway, engine_for
 
 KEY = "sk-chains-0123456789"
 
 
 def walk(error: BaseException) -> list[BaseException]:
-    """Every exception of the chain, once; fails on a cycle or on an error caused by itself."""
+    """Every exception of the chain, once; fails on a cycle (an error reached again from its
+    own causes) or on an error caused by itself. Reaching one error by two paths (``raise X
+    from e`` inside ``except e`` sets both links to ``e``) is no cycle."""
     seen: list[BaseException] = []
-    pending: list[BaseException] = [error]
-    while pending:
-        current = pending.pop()
+
+    def visit(current: BaseException, path: list[BaseException]) -> None:
         assert current.__cause__ is not current, f"{current!r} is its own cause"
         assert current.__context__ is not current, f"{current!r} is its own context"
+        assert not any(current is p for p in path), f"{current!r} is in a cycle"
         if any(current is s for s in seen):
-            continue
+            return
         seen.append(current)
         assert len(seen) < 50, "the chain does not end"
-        pending += [link for link in (current.__cause__, current.__context__) if link]
+        for link in (current.__cause__, current.__context__):
+            if link is not None:
+                visit(link, [*path, current])
+
+    visit(error, [])
     return seen
+
+
+def test_the_walk_fails_on_a_cycle_and_not_on_a_shared_cause() -> None:
+    first, second = ValueError("a"), ValueError("b")
+    first.__cause__, second.__context__ = second, first
+    with pytest.raises(AssertionError, match="cycle"):
+        walk(first)
+    shared = KeyError("k")
+    top = RuntimeError("t")
+    top.__cause__ = top.__context__ = shared
+    assert walk(top) == [top, shared]
 
 
 def answering(*responses: httpx.Response | Exception) -> GatewayClient:
@@ -119,3 +137,53 @@ def test_the_framework_errors_have_chains_that_end(failure: str) -> None:
         with pytest.raises(GatewayError) as info:
             run(make())
         walk(info.value)
+
+
+def task_gateway(*create: httpx.Response | Exception, poll: list[httpx.Response] | None = None,
+                 **settings: Any) -> FakeGateway:
+    def raising(error: Exception) -> Any:
+        def handler(request: httpx.Request) -> httpx.Response:
+            raise error
+        return handler
+
+    answers = [raising(c) if isinstance(c, Exception) else c for c in create]
+    routes: dict[Any, Any] = {("POST", "/v1/videos"): answers[0] if callable(answers[0])
+                              else answers}
+    routes[("GET", "/v1/videos/task_1")] = poll or [httpx.Response(200, json=VIDEO)]
+    return FakeGateway(routes, **settings)
+
+
+VIDEO = {"id": "task_1", "task_id": "task_1", "object": "video", "status": "in_progress"}
+TASK_FAILURES: dict[str, Callable[[], FakeGateway]] = {
+    "create-400": lambda: task_gateway(httpx.Response(400, json={"error": {"message": "no"}})),
+    "create-200-envelope": lambda: task_gateway(httpx.Response(200, json={
+        "code": 1102, "message": "账户余额不足", "data": None})),
+    "create-dropped": lambda: task_gateway(httpx.RemoteProtocolError("dropped")),
+    "create-html": lambda: task_gateway(httpx.Response(200, text="<html><title>x</title>")),
+    "failed": lambda: task_gateway(httpx.Response(200, json=VIDEO), poll=[httpx.Response(
+        200, json={**VIDEO, "status": "failed", "error": {"message": "moderation"}})]),
+    "timeout": lambda: task_gateway(httpx.Response(200, json=VIDEO)),
+    "poll-404": lambda: task_gateway(httpx.Response(200, json=VIDEO), poll=[httpx.Response(
+        404, json={"error": {"message": "task not found"}})]),
+}
+
+
+@pytest.mark.parametrize("failure", list(TASK_FAILURES))
+def test_every_task_error_has_a_chain_that_ends(failure: str) -> None:
+    gateway = TASK_FAILURES[failure]()
+    engine_for(gateway, FakeClock(), timeout=30.0)
+    with pytest.raises(GatewayError) as info:
+        gateway.client.create_video("x", model="sora-2", protocol="openai-videos").result()
+    walk(info.value)
+    "".join(traceback.format_exception(info.value))
+
+
+IMAGE_FAILURES = ["429", "503-no-channel", "html", "not-json", "200-error", "connect"]
+
+
+@pytest.mark.parametrize("failure", IMAGE_FAILURES)
+def test_every_image_error_has_a_chain_that_ends(failure: str) -> None:
+    client = answering(*RESPONSES[failure]())
+    with pytest.raises(GatewayError) as info:
+        client.generate_image("a cat", model="m")
+    walk(info.value)

@@ -187,3 +187,35 @@ def test_html_pages_retryability_and_the_gateway_message() -> None:
     assert error_from_response(500, page).retryable is True
     error = error_from_response(502, json.dumps(body("raw words")).encode())
     assert error.gateway_message == "raw words"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("message", "cls"), [
+    ("配额不够", e.QuotaExceededError),
+    ("超出配额，请充值", e.QuotaExceededError),
+    ("QPM 配额超限，请降低请求频率", e.RateLimitError),  # a rate quota is a rate limit
+    ("频率太快，请稍后", e.RateLimitError),
+    ("请求过于频繁", e.RateLimitError),
+    ("调用频率超过上限", e.RateLimitError),
+    ("该令牌已过期", e.AuthenticationError),
+    ("令牌验证失败", e.AuthenticationError),
+    ("鉴权错误", e.AuthenticationError),
+    ("该令牌无权访问模型 x", e.PermissionDeniedError),
+    ("该令牌额度已用尽", e.QuotaExceededError),
+    ("上游返回错误", e.ServerError),
+    ("当前负载过高", e.ServerError),
+    ("音频采样频率不支持", e.APIError),  # a sample rate, not a rate of requests
+    ("输入令牌数为 12", e.APIError),  # tokens of text, not the key
+])
+def test_chinese_words_in_a_200_body_choose_the_class(message: str, cls: type) -> None:
+    error = error_from_response(200, json.dumps({"code": 1, "msg": message},
+                                                ensure_ascii=False).encode())
+    assert type(error) is cls
+    assert error.gateway_message == message
+
+
+@pytest.mark.parametrize("status", [503, 200, 404, 400])
+def test_no_channel_for_the_model_is_model_not_available_at_any_status(status: int) -> None:
+    message = "当前分组 default 下对于模型 gpt-5 无可用渠道"
+    error = error_from_response(status, json.dumps(body(message), ensure_ascii=False).encode())
+    assert type(error) is e.ModelNotAvailableError
+    assert error.retryable is False

@@ -172,20 +172,37 @@ def test_route_not_found_is_endpoint_not_supported() -> None:
     assert type(error) is e.EndpointNotSupportedError
 
 
-@pytest.mark.parametrize(("message", "base_path"), [
-    ("Invalid URL (POST /v1/v1/chat/completions)", "/v1"),
-    ("Invalid URL (POST /api/v1/chat/completions)", "/api"),
-    ("404 page not found", "/openai"),
+@pytest.mark.parametrize(("message", "base_path", "prefix", "seen"), [
+    ("Invalid URL (POST /v1/v1/chat/completions)", "/v1", "/v1",
+     "saw POST /v1/v1/chat/completions where the route is /v1/chat/completions"),
+    # The quoted path decides, whatever base path we were given.
+    ("Invalid URL (POST /v1/v1/chat/completions)", "", "/v1",
+     "saw POST /v1/v1/chat/completions where the route is /v1/chat/completions"),
+    ("Invalid URL (POST /api/v1/embeddings)", "/api", "/api",
+     "saw POST /api/v1/embeddings where the route is /v1/embeddings"),
+    ("404 page not found", "/openai", "/openai", "no such route"),
 ])
 def test_a_missing_route_under_a_prefix_says_the_base_url_is_wrong(
-        message: str, base_path: str) -> None:
+        message: str, base_path: str, prefix: str, seen: str) -> None:
     error = error_from_response(404, _json({"error": {"message": message, "type":
                                                       "invalid_request_error"}}),
                                 base_path=base_path)
     assert type(error) is e.BaseURLError
     assert isinstance(error, e.EndpointNotSupportedError)  # existing handlers still catch it
     assert "base URL" in str(error)
+    assert seen in str(error)
+    assert f"Remove {prefix!r} from base_url" in str(error)
     assert "model name" not in str(error)
+    assert error.gateway_message == message
+
+
+@pytest.mark.parametrize("base_path", ["", "/api"])
+def test_a_route_seen_as_we_meant_it_is_an_endpoint_the_gateway_lacks(base_path: str) -> None:
+    # A proxy that strips /api hands the gateway the route itself: the endpoint is missing.
+    error = error_from_response(404, _json({"error": {"message": "Invalid URL (POST /v1/rerank)",
+                                                      "type": "invalid_request_error"}}),
+                                base_path=base_path)
+    assert type(error) is e.EndpointNotSupportedError
 
 
 def test_context_overflow() -> None:
@@ -232,3 +249,42 @@ def test_every_error_is_a_gateway_error() -> None:
         obj = getattr(e, name)
         if isinstance(obj, type) and issubclass(obj, Exception):
             assert issubclass(obj, e.GatewayError)
+
+
+@pytest.mark.parametrize(("content", "content_type"), [
+    ('{"error": {"message": "用户余额不足"}}'.encode("gbk"), "text/html; charset=GBK"),
+    ('{"error": {"message": "用户余额不足"}}'.encode("gb18030"), "text/plain; charset=gb18030"),
+    (b"\xef\xbb\xbf  " + '{"error": {"message": "用户余额不足"}}'.encode(), "text/html"),
+    ('{"error": {"message": "用户余额不足"}}'.encode(), "text/plain; charset=x-unknown-7"),
+])
+def test_a_json_error_under_any_label_and_charset_keeps_class_and_words(
+        content: bytes, content_type: str) -> None:
+    error = error_from_response(500, content, content_type=content_type)
+    assert type(error) is e.QuotaExceededError
+    assert error.gateway_message == "用户余额不足"
+    assert not error.html_page
+
+
+@pytest.mark.parametrize(("page", "content_type"), [
+    ("<html><head><title>网关首页</title></head></html>".encode("gbk"), "text/html; charset=gbk"),
+    ('<!doctype html><html><head><meta charset="gbk"><title>网关首页</title></head></html>'
+     .encode("gbk"), "text/html"),
+    ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=GB2312">'
+     "<title>网关首页</title></head></html>".encode("gb2312"), ""),
+])
+def test_an_html_title_is_read_in_the_pages_charset(page: bytes, content_type: str) -> None:
+    error = error_from_response(200, page, content_type=content_type)
+    assert error.html_page
+    assert "(网关首页)" in str(error)
+    assert "base URL" in str(error)
+    assert error.retryable is False
+
+
+def test_a_cloudflare_challenge_says_so() -> None:
+    page = (b"<!DOCTYPE html><html><head><title>Just a moment...</title></head>"
+            b"<body><div id='cf-chl-widget'></div></body></html>")
+    error = error_from_response(403, page, content_type="text/html")
+    assert error.html_page
+    assert "(Just a moment...)" in str(error)
+    assert "Cloudflare" in str(error)
+    assert error.retryable is False
