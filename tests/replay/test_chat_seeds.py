@@ -124,10 +124,11 @@ def test_chat_seed_sora2_through_chat() -> None:
     assert stream.result is not None
     assert stream.result.usage is not None
     assert stream.result.usage.total_tokens == 21
-    from gateway_core.errors import TaskError
+    from gateway_core.errors import NoMediaLinkError
 
     gateway.configure_tasks(journal=False)
-    with pytest.raises(TaskError, match="answered with text and no video link") as info:
+    with pytest.raises(NoMediaLinkError, match="no video link came back") as info:
         gateway.create_video(prompt, model="sora-2", protocol="chat", max_tokens=1000,
                              stream_usage=False).result()
     assert "Hello there, how may I assist you today?" in str(info.value)
+    assert info.value.partial_text == "\n\nHello there, how may I assist you today?"
