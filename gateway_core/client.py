@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .embeddings import EmbeddingResult
     from .images import ImageResult
     from .rerank import RerankResult
+    from .switches import Thinking, WebSearchOptions
     from .tasks import TaskEngine, TaskHandle, TaskOutcome, TaskRecord, TaskResult, TaskSpec
     from .tasks.types import TaskSnapshot
     from .transport import Transport
@@ -155,31 +156,41 @@ class GatewayClient:
     # ------------------------------------------------------------------ chat (gateway_core.chat)
 
     def chat(
-        self, messages: str | Sequence[Mapping[str, Any]], *, model: str, **params: Any
+        self, messages: str | Sequence[Mapping[str, Any]], *, model: str,
+        thinking: Thinking | None = None, web_search_options: WebSearchOptions | None = None,
+        **params: Any,
     ) -> ChatResult:
         """One chat completion. ``messages`` are OpenAI-format dicts (or one user string).
 
         ``params`` are OpenAI parameters (``temperature``, ``max_tokens``, ``tools``,
         ``tool_choice``, ``response_format``, ``reasoning_effort``, …) plus ``extra_body``,
         ``profile`` (capability overrides) and ``timeout``. A parameter the gateway refuses is
-        dropped and the call retried once (see :mod:`gateway_core.chat.api`).
+        dropped and the call retried once (see :mod:`gateway_core.chat.api`). ``thinking``
+        (Doubao: ``"disabled"`` is sent as ``{"type": "disabled"}``) and ``web_search_options``
+        are left out for a model whose profile refuses them (:mod:`gateway_core.switches`).
         """
         from .chat import api as chat_api
 
-        return chat_api.complete(self.transport, chat_api.as_messages(messages),
-                                 chat_api.make_call(model, **params))
+        call = chat_api.make_call(model, thinking=thinking,
+                                  web_search_options=web_search_options, **params)
+        return chat_api.complete(self.transport, chat_api.as_messages(messages), call)
 
     async def achat(
-        self, messages: str | Sequence[Mapping[str, Any]], *, model: str, **params: Any
+        self, messages: str | Sequence[Mapping[str, Any]], *, model: str,
+        thinking: Thinking | None = None, web_search_options: WebSearchOptions | None = None,
+        **params: Any,
     ) -> ChatResult:
         """Async twin of :meth:`chat`."""
         from .chat import api as chat_api
 
-        return await chat_api.acomplete(self.transport, chat_api.as_messages(messages),
-                                        chat_api.make_call(model, **params))
+        call = chat_api.make_call(model, thinking=thinking,
+                                  web_search_options=web_search_options, **params)
+        return await chat_api.acomplete(self.transport, chat_api.as_messages(messages), call)
 
     def stream_chat(
-        self, messages: str | Sequence[Mapping[str, Any]], *, model: str, **params: Any
+        self, messages: str | Sequence[Mapping[str, Any]], *, model: str,
+        thinking: Thinking | None = None, web_search_options: WebSearchOptions | None = None,
+        **params: Any,
     ) -> ChatStream:
         """A streamed chat completion: iterate for deltas, then read ``.result``.
 
@@ -189,17 +200,21 @@ class GatewayClient:
         """
         from .chat import api as chat_api
 
-        return chat_api.ChatStream(self.transport, chat_api.as_messages(messages),
-                                   chat_api.make_call(model, **params))
+        call = chat_api.make_call(model, thinking=thinking,
+                                  web_search_options=web_search_options, **params)
+        return chat_api.ChatStream(self.transport, chat_api.as_messages(messages), call)
 
     def astream_chat(
-        self, messages: str | Sequence[Mapping[str, Any]], *, model: str, **params: Any
+        self, messages: str | Sequence[Mapping[str, Any]], *, model: str,
+        thinking: Thinking | None = None, web_search_options: WebSearchOptions | None = None,
+        **params: Any,
     ) -> AsyncChatStream:
         """Async twin of :meth:`stream_chat` (``async for delta in client.astream_chat(...)``)."""
         from .chat import api as chat_api
 
-        return chat_api.AsyncChatStream(self.transport, chat_api.as_messages(messages),
-                                        chat_api.make_call(model, **params))
+        call = chat_api.make_call(model, thinking=thinking,
+                                  web_search_options=web_search_options, **params)
+        return chat_api.AsyncChatStream(self.transport, chat_api.as_messages(messages), call)
 
     def chat_structured(
         self,
