@@ -666,17 +666,21 @@ class GatewayClient:
     def continue_song(self, clip_id: str, *, at: float, lyrics: str, tags: str | None = None,
                       title: str | None = None, model: str | None = None,
                       new: bool = False) -> TaskHandle:
-        """Continue a Suno clip from second ``at`` with new ``lyrics`` (custom mode)."""
-        from .errors import InvalidRequestError
+        """Continue a Suno clip from second ``at`` with new ``lyrics`` (custom mode:
+        ``continue_clip_id``, ``continue_at``)."""
+        from .tasks.suno import continuation
 
-        if not isinstance(clip_id, str) or not clip_id.strip():
-            raise InvalidRequestError("continue_song needs the id of the clip to continue.")
-        if isinstance(at, bool) or not isinstance(at, (int, float)) or not 0 <= at < 3600:
-            raise InvalidRequestError(
-                f"at must be the second of the clip to continue from, not {at!r}.")
-        extra = {k: v for k, v in (("tags", tags), ("title", title)) if v is not None}
         return self.create_task("suno", prompt=lyrics, model=model, kind="audio", new=new,
-                                continue_clip_id=clip_id, continue_at=at, **extra)
+                                **continuation(clip_id, at, tags, title))
+
+    async def acontinue_song(self, clip_id: str, *, at: float, lyrics: str,
+                             tags: str | None = None, title: str | None = None,
+                             model: str | None = None, new: bool = False) -> TaskHandle:
+        """Async twin of :meth:`continue_song`."""
+        from .tasks.suno import continuation
+
+        return await self.acreate_task("suno", prompt=lyrics, model=model, kind="audio",
+                                       new=new, **continuation(clip_id, at, tags, title))
 
     def suno_fetch(self, task_ids: list[str]) -> list[TaskSnapshot]:
         """Several Suno tasks in one request (``POST /suno/fetch``), in the gateway's order."""
@@ -699,6 +703,28 @@ class GatewayClient:
         """A Midjourney follow-up (upscale, variation, …) by a button's ``customId``."""
         return self.create_task("midjourney", kind="image", action="action", new=new,
                                 taskId=task_id, customId=custom_id)
+
+    async def amidjourney_action(self, task_id: str, custom_id: str, *,
+                                 new: bool = False) -> TaskHandle:
+        """Async twin of :meth:`midjourney_action`."""
+        return await self.acreate_task("midjourney", kind="image", action="action", new=new,
+                                       taskId=task_id, customId=custom_id)
+
+    def midjourney_modal(self, task_id: str, *, prompt: str | None = None, mask: Any = None,
+                         new: bool = False) -> TaskHandle:
+        """Answer a task waiting in ``MODAL`` (a Custom Zoom or Vary (Region) button opened
+        it): its prompt and, for Vary (Region), the ``mask`` (path, bytes or data URI). The
+        task then runs to its image."""
+        return self.create_task("midjourney", kind="image", action="modal", prompt=prompt,
+                                images=None if mask is None else [mask], new=new,
+                                taskId=task_id)
+
+    async def amidjourney_modal(self, task_id: str, *, prompt: str | None = None,
+                                mask: Any = None, new: bool = False) -> TaskHandle:
+        """Async twin of :meth:`midjourney_modal`."""
+        return await self.acreate_task("midjourney", kind="image", action="modal",
+                                       prompt=prompt, images=None if mask is None else [mask],
+                                       new=new, taskId=task_id)
 
     def _handle(self, task: TaskHandle | str, protocol: str | None) -> TaskHandle:
         from .errors import InvalidRequestError
