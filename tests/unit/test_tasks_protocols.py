@@ -463,3 +463,54 @@ def test_a_failure_line_is_not_a_missing_link(clock: FakeClock) -> None:
         gw.client.create_video("a dog", model="sora-2", protocol="chat").result()
     assert not isinstance(info.value, NoMediaLinkError)
     assert info.value.reason == "video generation failed: upstream busy"
+
+
+# ---------------------------------------------------------------- Midjourney's other actions
+
+@pytest.mark.parametrize(("action", "count", "ok"), [
+    ("blend", 1, False), ("blend", 2, True), ("blend", 5, True), ("blend", 6, False),
+    ("describe", 0, False), ("describe", 1, True), ("describe", 2, False),
+    ("swap_face", 1, False), ("swap_face", 2, True), ("swap_face", 3, False),
+    ("modal", 0, True), ("modal", 1, True), ("modal", 2, False),
+])
+def test_midjourney_image_counts_per_action(action: str, count: int, ok: bool) -> None:
+    from gateway_core.tasks.specs import make_spec
+
+    spec = make_spec(kind="image", model=None, prompt="p", images=[PNG] * count or None,
+                     action=action, prompt_required=False,
+                     params={"taskId": "t1"} if action == "modal" else {})
+    protocol = get_protocol("midjourney")
+    if ok:
+        protocol.validate(spec)
+    else:
+        with pytest.raises(InvalidRequestError, match=f"{count} given"):
+            protocol.validate(spec)
+
+
+def test_midjourney_modal_body_carries_the_task_prompt_and_mask(clock: FakeClock) -> None:
+    import base64
+
+    gw = FakeGateway({
+        ("POST", "/mj/submit/modal"): [respond({"code": 1, "result": "1799"})],
+        ("POST", "/mj/insight-face/swap"): [respond({"code": 1, "result": "1800"})],
+    })
+    engine_for(gw, clock)
+    assert gw.client.midjourney_modal("1799", prompt="a cat", mask=PNG).task_id == "1799"
+    assert gw.bodies("POST", "/mj/submit/modal") == [{
+        "taskId": "1799", "prompt": "a cat",
+        "maskBase64": "data:image/png;base64," + base64.b64encode(PNG).decode("ascii")}]
+    gw.client.create_task("midjourney", kind="image", action="swap_face", images=[PNG, PNG])
+    [swap] = gw.bodies("POST", "/mj/insight-face/swap")
+    assert set(swap) == {"sourceBase64", "targetBase64"}
+    assert swap["sourceBase64"].startswith("data:image/png;base64,")
+
+
+async def test_async_continuation_sends_the_same_body(clock: FakeClock) -> None:
+    gw = FakeGateway({("POST", "/suno/submit/music"): [respond({"code": "success",
+                                                                "data": "task_c"})]})
+    engine_for(gw, clock)
+    await gw.client.acontinue_song("clip-7", at=12, lyrics="[Outro]", title="End",
+                                   model="chirp-v3-5")
+    [body] = gw.bodies("POST", "/suno/submit/music")
+    assert body == {"prompt": "[Outro]", "mv": "chirp-v3-5", "continue_clip_id": "clip-7",
+                    "continue_at": 12, "title": "End"}
