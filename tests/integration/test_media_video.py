@@ -187,3 +187,10 @@ async def test_a_text_model_through_chat_format_video_async(gateway: Any, client
     with pytest.raises(NoMediaLinkError) as info:
         await handle.aresult()
     assert info.value.partial_text == "Echo: a cat on the moon"
+
+
+def test_a_text_model_through_chat_format_images_says_no_image_link(gateway: Any,
+                                                                    client: Any) -> None:
+    with pytest.raises(NoMediaLinkError, match="no image link came back") as info:
+        client.generate_image("a red kite", model="gpt-4o-mini", protocol="chat")
+    assert info.value.partial_text == "Echo: a red kite"
