@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .embeddings import EmbeddingResult
     from .images import ImageResult
     from .rerank import RerankResult
+    from .switches import Thinking, WebSearchOptions
     from .tasks import TaskEngine, TaskHandle, TaskOutcome, TaskRecord, TaskResult, TaskSpec
     from .tasks.types import TaskSnapshot
     from .transport import Transport
@@ -155,31 +156,41 @@ class GatewayClient:
     # ------------------------------------------------------------------ chat (gateway_core.chat)
 
     def chat(
-        self, messages: str | Sequence[Mapping[str, Any]], *, model: str, **params: Any
+        self, messages: str | Sequence[Mapping[str, Any]], *, model: str,
+        thinking: Thinking | None = None, web_search_options: WebSearchOptions | None = None,
+        **params: Any,
     ) -> ChatResult:
         """One chat completion. ``messages`` are OpenAI-format dicts (or one user string).
 
         ``params`` are OpenAI parameters (``temperature``, ``max_tokens``, ``tools``,
         ``tool_choice``, ``response_format``, ``reasoning_effort``, …) plus ``extra_body``,
         ``profile`` (capability overrides) and ``timeout``. A parameter the gateway refuses is
-        dropped and the call retried once (see :mod:`gateway_core.chat.api`).
+        dropped and the call retried once (see :mod:`gateway_core.chat.api`). ``thinking``
+        (Doubao: ``"disabled"`` is sent as ``{"type": "disabled"}``) and ``web_search_options``
+        are left out for a model whose profile refuses them (:mod:`gateway_core.switches`).
         """
         from .chat import api as chat_api
 
-        return chat_api.complete(self.transport, chat_api.as_messages(messages),
-                                 chat_api.make_call(model, **params))
+        call = chat_api.make_call(model, thinking=thinking,
+                                  web_search_options=web_search_options, **params)
+        return chat_api.complete(self.transport, chat_api.as_messages(messages), call)
 
     async def achat(
-        self, messages: str | Sequence[Mapping[str, Any]], *, model: str, **params: Any
+        self, messages: str | Sequence[Mapping[str, Any]], *, model: str,
+        thinking: Thinking | None = None, web_search_options: WebSearchOptions | None = None,
+        **params: Any,
     ) -> ChatResult:
         """Async twin of :meth:`chat`."""
         from .chat import api as chat_api
 
-        return await chat_api.acomplete(self.transport, chat_api.as_messages(messages),
-                                        chat_api.make_call(model, **params))
+        call = chat_api.make_call(model, thinking=thinking,
+                                  web_search_options=web_search_options, **params)
+        return await chat_api.acomplete(self.transport, chat_api.as_messages(messages), call)
 
     def stream_chat(
-        self, messages: str | Sequence[Mapping[str, Any]], *, model: str, **params: Any
+        self, messages: str | Sequence[Mapping[str, Any]], *, model: str,
+        thinking: Thinking | None = None, web_search_options: WebSearchOptions | None = None,
+        **params: Any,
     ) -> ChatStream:
         """A streamed chat completion: iterate for deltas, then read ``.result``.
 
@@ -189,17 +200,21 @@ class GatewayClient:
         """
         from .chat import api as chat_api
 
-        return chat_api.ChatStream(self.transport, chat_api.as_messages(messages),
-                                   chat_api.make_call(model, **params))
+        call = chat_api.make_call(model, thinking=thinking,
+                                  web_search_options=web_search_options, **params)
+        return chat_api.ChatStream(self.transport, chat_api.as_messages(messages), call)
 
     def astream_chat(
-        self, messages: str | Sequence[Mapping[str, Any]], *, model: str, **params: Any
+        self, messages: str | Sequence[Mapping[str, Any]], *, model: str,
+        thinking: Thinking | None = None, web_search_options: WebSearchOptions | None = None,
+        **params: Any,
     ) -> AsyncChatStream:
         """Async twin of :meth:`stream_chat` (``async for delta in client.astream_chat(...)``)."""
         from .chat import api as chat_api
 
-        return chat_api.AsyncChatStream(self.transport, chat_api.as_messages(messages),
-                                        chat_api.make_call(model, **params))
+        call = chat_api.make_call(model, thinking=thinking,
+                                  web_search_options=web_search_options, **params)
+        return chat_api.AsyncChatStream(self.transport, chat_api.as_messages(messages), call)
 
     def chat_structured(
         self,
@@ -651,17 +666,21 @@ class GatewayClient:
     def continue_song(self, clip_id: str, *, at: float, lyrics: str, tags: str | None = None,
                       title: str | None = None, model: str | None = None,
                       new: bool = False) -> TaskHandle:
-        """Continue a Suno clip from second ``at`` with new ``lyrics`` (custom mode)."""
-        from .errors import InvalidRequestError
+        """Continue a Suno clip from second ``at`` with new ``lyrics`` (custom mode:
+        ``continue_clip_id``, ``continue_at``)."""
+        from .tasks.suno import continuation
 
-        if not isinstance(clip_id, str) or not clip_id.strip():
-            raise InvalidRequestError("continue_song needs the id of the clip to continue.")
-        if isinstance(at, bool) or not isinstance(at, (int, float)) or not 0 <= at < 3600:
-            raise InvalidRequestError(
-                f"at must be the second of the clip to continue from, not {at!r}.")
-        extra = {k: v for k, v in (("tags", tags), ("title", title)) if v is not None}
         return self.create_task("suno", prompt=lyrics, model=model, kind="audio", new=new,
-                                continue_clip_id=clip_id, continue_at=at, **extra)
+                                **continuation(clip_id, at, tags, title))
+
+    async def acontinue_song(self, clip_id: str, *, at: float, lyrics: str,
+                             tags: str | None = None, title: str | None = None,
+                             model: str | None = None, new: bool = False) -> TaskHandle:
+        """Async twin of :meth:`continue_song`."""
+        from .tasks.suno import continuation
+
+        return await self.acreate_task("suno", prompt=lyrics, model=model, kind="audio",
+                                       new=new, **continuation(clip_id, at, tags, title))
 
     def suno_fetch(self, task_ids: list[str]) -> list[TaskSnapshot]:
         """Several Suno tasks in one request (``POST /suno/fetch``), in the gateway's order."""
@@ -684,6 +703,28 @@ class GatewayClient:
         """A Midjourney follow-up (upscale, variation, …) by a button's ``customId``."""
         return self.create_task("midjourney", kind="image", action="action", new=new,
                                 taskId=task_id, customId=custom_id)
+
+    async def amidjourney_action(self, task_id: str, custom_id: str, *,
+                                 new: bool = False) -> TaskHandle:
+        """Async twin of :meth:`midjourney_action`."""
+        return await self.acreate_task("midjourney", kind="image", action="action", new=new,
+                                       taskId=task_id, customId=custom_id)
+
+    def midjourney_modal(self, task_id: str, *, prompt: str | None = None, mask: Any = None,
+                         new: bool = False) -> TaskHandle:
+        """Answer a task waiting in ``MODAL`` (a Custom Zoom or Vary (Region) button opened
+        it): its prompt and, for Vary (Region), the ``mask`` (path, bytes or data URI). The
+        task then runs to its image."""
+        return self.create_task("midjourney", kind="image", action="modal", prompt=prompt,
+                                images=None if mask is None else [mask], new=new,
+                                taskId=task_id)
+
+    async def amidjourney_modal(self, task_id: str, *, prompt: str | None = None,
+                                mask: Any = None, new: bool = False) -> TaskHandle:
+        """Async twin of :meth:`midjourney_modal`."""
+        return await self.acreate_task("midjourney", kind="image", action="modal",
+                                       prompt=prompt, images=None if mask is None else [mask],
+                                       new=new, taskId=task_id)
 
     def _handle(self, task: TaskHandle | str, protocol: str | None) -> TaskHandle:
         from .errors import InvalidRequestError

@@ -64,6 +64,7 @@ __all__ = [
     "IncompleteStreamError",
     "InvalidRequestError",
     "ModelNotAvailableError",
+    "NoMediaLinkError",
     "NotFoundError",
     "PermissionDeniedError",
     "QuotaExceededError",
@@ -331,6 +332,11 @@ class TaskTimeoutError(TaskError):
 
 class ContentPolicyError(TaskError):
     """The gateway or provider refused the prompt or input image (moderation)."""
+
+
+class NoMediaLinkError(TaskError):
+    """A chat-format media model answered with text and no link (a text model under a media
+    name, a question back, a refusal in words). ``partial_text`` holds the whole answer."""
 
 
 # --------------------------------------------------------------------------- envelope parsing

@@ -96,30 +96,40 @@ class ModelProfile:
 
 DEFAULT_CHAT = ModelProfile()
 
+# OpenAI refuses fields it does not know ("Unrecognized request argument supplied": Doubao's
+# ``thinking``), and ``web_search_options`` on all but its search models.
+_NOT_OPENAI = frozenset({"thinking", "web_search_options"})
 _OPENAI_REASONER = dict(
     context_window=200_000, max_output_tokens=100_000, reasoning="hidden", reasoning_effort=True,
     max_tokens_param="max_completion_tokens", temperature=False, json_schema=True,
     strict_json_schema=True, vision=True, parallel_tool_calls=False,
-    rejected_params=frozenset({"temperature", "top_p", "presence_penalty", "frequency_penalty",
-                               "logprobs", "parallel_tool_calls"}),
+    rejected_params=_NOT_OPENAI | {"temperature", "top_p", "presence_penalty",
+                                   "frequency_penalty", "logprobs", "parallel_tool_calls"},
 )
-_GPT = dict(json_schema=True, strict_json_schema=True, vision=True)
+_GPT = dict(json_schema=True, strict_json_schema=True, vision=True, rejected_params=_NOT_OPENAI)
+_GPT_SEARCH = dict(_GPT, context_window=128_000, max_output_tokens=16_384,
+                   rejected_params=frozenset({"thinking"}))
 
 # (prefix, settings). Longest matching prefix wins, so specific entries may follow general ones.
 _TABLE: tuple[tuple[str, dict[str, Any]], ...] = (
     # OpenAI
     ("gpt-5", dict(_OPENAI_REASONER, context_window=400_000, max_output_tokens=128_000,
                    parallel_tool_calls=True,
-                   rejected_params=frozenset({"temperature", "top_p", "logprobs"}))),
+                   rejected_params=_NOT_OPENAI | {"temperature", "top_p", "logprobs"})),
+    ("gpt-5-search-api", dict(_GPT_SEARCH)),
     ("gpt-5-chat", dict(_GPT, context_window=128_000, max_output_tokens=16_384)),
     ("gpt-4.1", dict(_GPT, context_window=1_047_576, max_output_tokens=32_768)),
     ("gpt-4o", dict(_GPT, context_window=128_000, max_output_tokens=16_384, pdf_input=True)),
     ("gpt-4o-audio", dict(_GPT, context_window=128_000, max_output_tokens=16_384,
                           audio_input=True)),
+    ("gpt-4o-search-preview", dict(_GPT_SEARCH)),
+    ("gpt-4o-mini-search-preview", dict(_GPT_SEARCH)),
     ("chatgpt-4o", dict(_GPT, context_window=128_000, max_output_tokens=16_384)),
-    ("gpt-4-turbo", dict(context_window=128_000, max_output_tokens=4_096, vision=True)),
-    ("gpt-4", dict(context_window=8_192, max_output_tokens=4_096)),
-    ("gpt-3.5-turbo", dict(context_window=16_385, max_output_tokens=4_096)),
+    ("gpt-4-turbo", dict(context_window=128_000, max_output_tokens=4_096, vision=True,
+                         rejected_params=_NOT_OPENAI)),
+    ("gpt-4", dict(context_window=8_192, max_output_tokens=4_096, rejected_params=_NOT_OPENAI)),
+    ("gpt-3.5-turbo", dict(context_window=16_385, max_output_tokens=4_096,
+                           rejected_params=_NOT_OPENAI)),
     ("gpt-oss", dict(context_window=131_072, max_output_tokens=32_768, reasoning="reasoning",
                      reasoning_effort=True)),
     ("o1", dict(_OPENAI_REASONER)),

@@ -22,6 +22,7 @@ from .chat_stream import stream_body
 from .envelopes import openai_error
 from .media.chat_media import chat_media_response
 from .models import ModelRef, check_model, split_model
+from .switches import switch_refusal, thinks
 from .synth import NumberPool, synthesize
 
 MARKERS = {
@@ -94,6 +95,9 @@ def _refusal(request: Request, body: dict[str, Any], ref: ModelRef) -> Response 
             param = marker[7:]
             return openai_error(request, 400, f"Unrecognized request argument supplied: {param}",
                                 code=None, type_="invalid_request_error", param=param)
+    refused = switch_refusal(request, body, ref.spec)
+    if refused is not None:
+        return refused
     bad = _bad_part(body["messages"])
     if bad is not None:
         return openai_error(request, 400, f"Invalid content: {bad}", code="invalid_value",
@@ -194,7 +198,7 @@ def plan_answer(body: dict[str, Any], ref: ModelRef, choice: int = 0) -> Answer:
         answer.content = _structured(body, messages, user_text) or _echo(user_text, choice)
         answer.content += _acknowledge_attachments(last)
     style = reasoning_style(ref)
-    if style:
+    if style and thinks(body, ref.spec):
         answer.reasoning = f"The request was: {user_text[:200]!r}. I will answer it directly."
     _apply_limits(answer, body)
     _apply_policy(answer, ref)

@@ -44,7 +44,7 @@ class GatewayMiddleware:
             "method": scope["method"], "path": scope["path"], "model": model,
             "scenario": scenario, "fault": step, "status": None,
             "task_flags": request.headers.get("x-emulator-task"), "at": self.state.clock(),
-            "inputs": _inputs_of(request, body),
+            "inputs": _inputs_of(request, body), "params": _params_of(request, body),
         })
 
         async def send_with_id(message: Message) -> None:
@@ -151,6 +151,26 @@ def _inputs_of(request: Request, body: bytes) -> int | None:
         return None
     value = data.get("input") if isinstance(data, dict) else None
     return len(value) if isinstance(value, list) else (1 if isinstance(value, str) else None)
+
+
+# What a body says besides its content: the log keeps these (small) fields, not the texts.
+_CONTENT_FIELDS = frozenset({"messages", "input", "prompt", "documents", "query", "image",
+                             "images", "tools"})
+_PARAMS_LIMIT = 4096
+
+
+def _params_of(request: Request, body: bytes) -> dict[str, Any] | None:
+    """A JSON body's top-level fields other than its content, when they are small."""
+    if "json" not in request.headers.get("content-type", "") or not body:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    params = {k: v for k, v in data.items() if k not in _CONTENT_FIELDS}
+    return params if len(json.dumps(params, default=str)) <= _PARAMS_LIMIT else None
 
 
 def _scenario(request: Request, model: str) -> tuple[str | None, str | None]:

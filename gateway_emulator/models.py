@@ -24,16 +24,23 @@ class ModelSpec:
     dimensions: int = 0  # embeddings: default vector size
     reasoning: str = ""  # "reasoning_content" | "reasoning" | "think" for thinking models
     needs_reasoning_back: bool = False  # refuses tool-call turns that lost reasoning_content
+    thinking_switch: bool = False  # Doubao's hybrid models: thinking {"type": ...} turns it off
+    refuses: frozenset[str] = frozenset()  # body fields the upstream does not know (400)
 
 
 CHAT = ("openai",)
+OPENAI_CHAT = ("openai", "openai-response")
+# OpenAI refuses fields it does not know ("Unrecognized request argument supplied"); only its
+# search models take web_search_options.
+NOT_OPENAI = frozenset({"thinking", "web_search_options"})
 _SPECS = [
-    ModelSpec("gpt-4o-mini", "openai", ("openai", "openai-response")),
-    ModelSpec("gpt-4o", "openai", ("openai", "openai-response")),
-    ModelSpec("gpt-4o-2024-08-06", "openai", ("openai", "openai-response")),  # seed 004
-    ModelSpec("gpt-4.1", "openai", ("openai", "openai-response")),
-    ModelSpec("gpt-5", "openai", ("openai", "openai-response")),
-    ModelSpec("o4-mini", "openai", ("openai", "openai-response")),
+    ModelSpec("gpt-4o-mini", "openai", OPENAI_CHAT, refuses=NOT_OPENAI),
+    ModelSpec("gpt-4o", "openai", OPENAI_CHAT, refuses=NOT_OPENAI),
+    ModelSpec("gpt-4o-2024-08-06", "openai", OPENAI_CHAT, refuses=NOT_OPENAI),  # seed 004
+    ModelSpec("gpt-4o-search-preview", "openai", CHAT, refuses=frozenset({"thinking"})),
+    ModelSpec("gpt-4.1", "openai", OPENAI_CHAT, refuses=NOT_OPENAI),
+    ModelSpec("gpt-5", "openai", OPENAI_CHAT, refuses=NOT_OPENAI),
+    ModelSpec("o4-mini", "openai", OPENAI_CHAT, refuses=NOT_OPENAI),
     ModelSpec("claude-sonnet-4-5", "anthropic", ("anthropic", "openai")),
     ModelSpec("claude-3-5-haiku", "anthropic", ("anthropic", "openai")),
     ModelSpec("gemini-2.5-flash", "google", ("gemini", "openai")),
@@ -46,7 +53,8 @@ _SPECS = [
     ModelSpec("qwen3-235b-a22b", "qwen", CHAT, reasoning="reasoning_content"),
     ModelSpec("qwen-plus", "qwen", CHAT),
     ModelSpec("glm-4.6", "zhipu", CHAT, reasoning="reasoning_content"),
-    ModelSpec("doubao-seed-1-6", "volcengine", CHAT),
+    ModelSpec("doubao-seed-1-6", "volcengine", CHAT, reasoning="reasoning_content",
+              thinking_switch=True),
     ModelSpec("text-embedding-3-small", "openai", ("embeddings",), dimensions=1536),
     ModelSpec("text-embedding-3-large", "openai", ("embeddings",), dimensions=3072),
     ModelSpec("bge-m3", "baai", ("embeddings",), dimensions=1024),

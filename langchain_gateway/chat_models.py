@@ -36,6 +36,7 @@ from gateway_core import errors as gerrors
 from gateway_core.arguments import CALL_OPTIONS
 from gateway_core.errors import GatewayError
 from gateway_core.profiles import ModelProfile, resolve_profile
+from gateway_core.switches import Thinking, WebSearchOptions
 
 from ._connection import GatewayConnection
 from ._messages import (
@@ -88,7 +89,7 @@ class ChatGateway(GatewayConnection, BaseChatModel):
         reasoning_effort: str | None
             ``minimal`` / ``low`` / ``medium`` / ``high`` for reasoning models.
         thinking: str | dict | None
-            Doubao / GLM / DeepSeek thinking switch: ``"disabled"``, ``"enabled"``, ``"auto"``.
+            Doubao thinking switch: ``"disabled"``, ``"enabled"``, ``"auto"`` (or an object).
         web_search_options: dict | None
             Web search options of models that offer it.
         stream_usage: bool
@@ -270,13 +271,13 @@ class ChatGateway(GatewayConnection, BaseChatModel):
     """Stop sequences."""
     reasoning_effort: str | None = None
     """Reasoning effort for reasoning models (``minimal``, ``low``, ``medium``, ``high``)."""
-    thinking: str | dict[str, Any] | None = None
-    """Thinking switch of Doubao, GLM and DeepSeek models: ``"enabled"``, ``"disabled"``,
-    ``"auto"`` (sent as ``{"type": …}``) or the provider's object; left out for a model that
-    refuses it."""
-    web_search_options: dict[str, Any] | None = None
-    """Web search of models that offer it (``{"search_context_size": "low"}``, Doubao's
-    options); left out for a model that refuses it."""
+    thinking: Thinking | None = None
+    """Thinking switch of Doubao's hybrid models: ``"enabled"``, ``"disabled"``, ``"auto"``
+    (sent as ``{"type": …}``) or the provider's object; left out for a model whose profile
+    refuses it (OpenAI's)."""
+    web_search_options: WebSearchOptions | None = None
+    """Web search of OpenAI's search models (``{"search_context_size": "low"}``); left out for
+    a model whose profile refuses it."""
     timeout: float | None = Field(
         default=120.0, validation_alias=AliasChoices("timeout", "request_timeout"))
     """Read timeout of a plain call, in seconds (streams use ``stream_idle_timeout``)."""

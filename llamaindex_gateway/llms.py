@@ -32,6 +32,7 @@ from pydantic import ConfigDict, Field
 from gateway_core.arguments import CALL_OPTIONS
 from gateway_core.errors import GatewayError
 from gateway_core.profiles import ModelProfile, resolve_profile
+from gateway_core.switches import Thinking, WebSearchOptions
 
 from . import _messages as convert
 from ._connection import GatewayConnection
@@ -89,7 +90,7 @@ class GatewayLLM(GatewayConnection, FunctionCallingLLM):
         reasoning_effort: str | None
             ``minimal`` / ``low`` / ``medium`` / ``high`` for reasoning models.
         thinking: str | dict | None
-            Doubao / GLM / DeepSeek thinking switch: ``"disabled"``, ``"enabled"``, ``"auto"``.
+            Doubao thinking switch: ``"disabled"``, ``"enabled"``, ``"auto"`` (or an object).
         web_search_options: dict | None
             Web search options of models that offer them.
         additional_kwargs: dict
@@ -218,13 +219,13 @@ class GatewayLLM(GatewayConnection, FunctionCallingLLM):
     reasoning_effort: str | None = Field(
         default=None, description="Reasoning effort (minimal, low, medium, high)."
     )
-    thinking: str | dict[str, Any] | None = Field(
-        default=None, description="Thinking switch of Doubao, GLM and DeepSeek models: "
-        "'enabled', 'disabled', 'auto' (sent as {'type': ...}) or the provider's object; left "
-        "out for a model that refuses it.")
-    web_search_options: dict[str, Any] | None = Field(
-        default=None, description="Web search options of models that offer them; left out for "
-        "a model that refuses them.")
+    thinking: Thinking | None = Field(
+        default=None, description="Thinking switch of Doubao's hybrid models: 'enabled', "
+        "'disabled', 'auto' (sent as {'type': ...}) or the provider's object; left out for a "
+        "model whose profile refuses it (OpenAI's).")
+    web_search_options: WebSearchOptions | None = Field(
+        default=None, description="Web search of OpenAI's search models "
+        "({'search_context_size': 'low'}); left out for a model whose profile refuses it.")
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict,
         description="OpenAI parameters for every call; per-call keyword arguments win.",

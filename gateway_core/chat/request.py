@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import InvalidRequestError
 from ..profiles import ModelProfile
+from ..switches import THINKING_MODES
 from .toolmedia import hoist_tool_media
 from .validate import check_messages, check_tool
 
@@ -179,7 +180,7 @@ def build_request(
     return body
 
 
-_THINKING = ("enabled", "disabled", "auto")
+_THINKING = THINKING_MODES
 
 
 def _normalize_switches(values: dict[str, Any]) -> None:

@@ -12,16 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from ..errors import ContentPolicyError, ResponseFormatError, TaskError
+from ..errors import ContentPolicyError, NoMediaLinkError, ResponseFormatError, TaskError
 from ..media_items import MediaItem, MediaKind
 from .results import find_result_urls, is_url
 from .status import TaskState, normalise_status, parse_progress
 from .types import HttpCall, Submitted, TaskSnapshot, TaskSpec
 
 __all__ = [
+    "NO_MEDIA_LINK",
     "RetrySubmit",
     "TaskProtocol",
     "error_reason",
+    "failure_of",
     "looks_like_policy",
     "task_failure",
 ]
@@ -39,18 +41,38 @@ def looks_like_policy(reason: str | None) -> bool:
     return any(marker in lowered for marker in _POLICY_MARKERS)
 
 
+#: The status of a chat-format media answer that came back as text with no link.
+NO_MEDIA_LINK = "no media link"
+
+
 def task_failure(
     task_id: str | None, protocol: str, reason: str | None, *, what: str = "The task",
-    **details: Any,
+    status: str | None = None, text: str = "", **details: Any,
 ) -> TaskError:
-    """The error for a failed task: names the id, the protocol and the gateway's reason."""
+    """The error for a failed task: names the id, the protocol and the gateway's reason.
+    ``text`` is the whole answer of a chat-format task (kept on ``partial_text``)."""
     reason = (reason or "").strip() or "no reason given"
     name = f" {task_id}" if task_id else ""
+    if status == NO_MEDIA_LINK:
+        error = NoMediaLinkError(
+            f"{what}{name} ({protocol}) made no media: {reason}. Use a model this gateway "
+            "serves as a media model; the whole answer is on the error's partial_text.",
+            task_id=task_id, protocol=protocol, reason=reason, **details)
+        error.partial_text = text
+        return error
     cls = ContentPolicyError if looks_like_policy(reason) else TaskError
     advice = (" The prompt or input image was refused by moderation: reword it or use another "
               "image." if cls is ContentPolicyError else "")
     return cls(f"{what}{name} ({protocol}) failed: {reason}.{advice}", task_id=task_id,
                protocol=protocol, reason=reason, **details)
+
+
+def failure_of(snapshot: TaskSnapshot) -> TaskError:
+    """The error for a failed snapshot, with the answer's text when it has one."""
+    raw = snapshot.raw
+    text = raw.get("text") if isinstance(raw, Mapping) else None
+    return task_failure(snapshot.task_id, snapshot.protocol, snapshot.reason,
+                        status=snapshot.status, text=text if isinstance(text, str) else "")
 
 
 def error_reason(node: Any) -> str | None:

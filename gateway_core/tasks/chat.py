@@ -21,7 +21,7 @@ from ..chat.types import MediaLink
 from ..errors import InvalidRequestError
 from ..media_items import MediaItem
 from ..transport import Transport
-from .base import TaskProtocol
+from .base import NO_MEDIA_LINK, TaskProtocol
 from .types import TaskSnapshot, TaskSpec
 
 __all__ = ["ChatMedia", "parse_chat_progress"]
@@ -30,6 +30,8 @@ _PROGRESS = re.compile(r"(?:进度|progress)[^\d\n]{0,12}(\d{1,3}(?:\.\d+)?)|(\d
                        re.IGNORECASE)
 _TASK_ID = re.compile(r"\bID\s*[:：]\s*`?([A-Za-z0-9_:.\-]{6,})", re.IGNORECASE)
 _FAILURE_WORDS = ("失败", "failed", "error", "违规", "不合规", "rejected", "policy")
+
+_QUOTED = 500  # characters of the answer quoted in the error (the whole is on partial_text)
 
 DeltaCallback = Callable[[TaskSnapshot], Any]
 
@@ -108,9 +110,13 @@ class ChatMedia(TaskProtocol):
         lines = [line for line in lines if line]
         failure = next((line for line in reversed(lines)
                         if any(word in line.lower() for word in _FAILURE_WORDS)), None)
-        reason = failure[:300] if failure else _no_link(spec.kind, text)
-        return TaskSnapshot(task_id=task_id, protocol=self.name, state="failed", status="failed",
-                            reason=reason, raw={"text": text}, model=spec.model)
+        if failure:  # the relay's own failure line (a refusal, a provider error)
+            return TaskSnapshot(task_id=task_id, protocol=self.name, state="failed",
+                                status="failed", reason=failure[:300], raw={"text": text},
+                                model=spec.model)
+        return TaskSnapshot(task_id=task_id, protocol=self.name, state="failed",
+                            status=NO_MEDIA_LINK, reason=_no_link(spec.kind, text),
+                            raw={"text": text}, model=spec.model)
 
     @staticmethod
     def task_id(text: str) -> str | None:
@@ -175,7 +181,6 @@ def _no_link(kind: str, text: str) -> str:
     documented answer is "Hello there, how may I assist you today?")."""
     said = " ".join(text.split())
     if not said:
-        return f"the model's answer was empty: no {kind} link came back"
-    quoted = said if len(said) <= 500 else said[:500] + "…"
-    return (f"the model answered with text and no {kind} link (is the model a {kind} model "
-            f"on this gateway?): {quoted!r}")
+        return f"no {kind} link came back: the model's answer was empty"
+    quoted = said if len(said) <= _QUOTED else said[:_QUOTED] + "…"
+    return f"no {kind} link came back: the model answered with text: {quoted!r}"

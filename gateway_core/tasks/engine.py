@@ -43,7 +43,7 @@ from ..errors import (
 )
 from ..media_items import MediaItem, MediaKind
 from ..transport import Response, Transport
-from .base import RetrySubmit, TaskProtocol, task_failure
+from .base import RetrySubmit, TaskProtocol, failure_of, task_failure
 from .journal import Claim, Journal, open_journal
 from .poller import CancelToken, Poller, PollSettings, ProgressCallback
 from .registry import choose_protocol, get_protocol
@@ -559,13 +559,14 @@ class TaskEngine:
         """The known outcome of a finished task (raised if it failed), else None."""
         if first is not None and first.done:
             if first.state == "failed":
-                raise task_failure(first.task_id, first.protocol, first.reason)
+                raise failure_of(first)
             if first.has_result:
                 return first
         if record.state == "succeeded":
             return record.snapshot()
         if record.state == "failed":
-            raise task_failure(record.task_id, record.protocol, record.reason)
+            raise task_failure(record.task_id, record.protocol, record.reason,
+                               status=record.status)
         return None
 
     def wait(self, record: TaskRecord, *, timeout: float | None = None,

@@ -31,6 +31,20 @@ _ACTIONS = ("imagine", "action", "blend", "describe", "modal", "change", "simple
             "shorten", "video", "edits", "swap_face")
 
 
+# How many input images each action takes (at least, at most), as midjourney-proxy reads them.
+_IMAGES = {"blend": (2, 5, "two to five images"), "describe": (1, 1, "exactly one image"),
+           "swap_face": (2, 2, "two images: the face, then the picture to put it in"),
+           "modal": (0, 1, "at most one image: the mask of the region to redraw")}
+
+
+def _check_images(action: str, count: int) -> None:
+    if action not in _IMAGES:
+        return
+    low, high, said = _IMAGES[action]
+    if not low <= count <= high:
+        raise InvalidRequestError(f"Midjourney {action} takes {said}; {count} given.")
+
+
 class Midjourney(TaskProtocol):
     """``midjourney``: imagine, blend, describe and follow-up actions by ``customId``."""
 
@@ -48,13 +62,10 @@ class Midjourney(TaskProtocol):
                 "A Midjourney follow-up needs taskId and customId (from the finished task's "
                 "buttons)."
             )
-        if action == "blend" and len(spec.images) < 2:
-            raise InvalidRequestError("Midjourney blend needs two to five images.")
-        if action == "describe" and len(spec.images) != 1:
-            raise InvalidRequestError("Midjourney describe takes exactly one image.")
-        if action == "swap_face" and len(spec.images) != 2:
+        if action == "modal" and not spec.params.get("taskId"):
             raise InvalidRequestError(
-                "Midjourney swap_face takes two images: the face, then the picture to put it in.")
+                "A Midjourney modal answers a task waiting in MODAL: pass its taskId.")
+        _check_images(action, len(spec.images))
 
     def submit_call(self, spec: TaskSpec) -> HttpCall:
         action = spec.action or "imagine"
@@ -68,6 +79,8 @@ class Midjourney(TaskProtocol):
             body["prompt"] = spec.prompt
         if action == "describe":
             body["base64"] = spec.images[0].as_data_uri()
+        elif action == "modal" and spec.images:  # Vary (Region): the area to redraw
+            body["maskBase64"] = spec.images[0].as_data_uri()
         elif spec.images:
             # Midjourney wants data URIs; URLs go in the prompt, as Discord users write them.
             links = [image.url for image in spec.images if image.url]

@@ -29,7 +29,7 @@ from ..errors import (
     TaskError,
     TaskTimeoutError,
 )
-from .base import task_failure
+from .base import failure_of
 from .types import TaskSnapshot
 
 __all__ = ["CancelToken", "PollSettings", "Poller", "ProgressCallback", "TaskCancelledError"]
@@ -149,7 +149,7 @@ class Poller:
         if snapshot.state == "succeeded":
             return snapshot
         if snapshot.state == "failed":
-            raise task_failure(snapshot.task_id, snapshot.protocol, snapshot.reason)
+            raise failure_of(snapshot)
         return None
 
     def _on_error(self, error: GatewayError, failures: int, task_id: str, protocol: str) -> int:

@@ -134,6 +134,18 @@ def _clip_reason(clip: Mapping[str, Any]) -> str:
     return f"clip {clip.get('id', '?')}: {message or clip.get('status')}"
 
 
+def continuation(clip_id: str, at: float, tags: str | None, title: str | None
+                 ) -> dict[str, Any]:
+    """The body fields that continue clip ``clip_id`` from second ``at`` (custom mode)."""
+    if not isinstance(clip_id, str) or not clip_id.strip():
+        raise InvalidRequestError("continue_song needs the id of the clip to continue.")
+    if isinstance(at, bool) or not isinstance(at, (int, float)) or not 0 <= at < 3600:
+        raise InvalidRequestError(
+            f"at must be the second of the clip to continue from, not {at!r}.")
+    extra = {k: v for k, v in (("tags", tags), ("title", title)) if v is not None}
+    return {"continue_clip_id": clip_id, "continue_at": at, **extra}
+
+
 def fetch_call(ids: list[str]) -> HttpCall:
     """``POST /suno/fetch {"ids": [...]}``: several Suno tasks in one request."""
     return HttpCall("POST", "/suno/fetch", json={"ids": ids},

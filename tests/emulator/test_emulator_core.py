@@ -359,3 +359,51 @@ def test_thinking_models_want_the_reasoning_field_on_tool_call_turns(http: httpx
     assert http.post("/v1/chat/completions", json=body).status_code == 400
     turn["reasoning_content"] = ""  # present, even empty, is what the API checks
     assert http.post("/v1/chat/completions", json=body).status_code == 200
+
+
+# ---------------------------------------------------------------- provider switches (issue 16)
+
+
+def test_doubao_thinking_switch_as_volcengine_reads_it(http: httpx.Client) -> None:
+    def reasoning(**extra: Any) -> Any:
+        response = chat(http, model="doubao-seed-1-6", **extra)
+        assert response.status_code == 200, response.text
+        return response.json()["choices"][0]["message"].get("reasoning_content")
+
+    assert reasoning()  # a hybrid model thinks unless told not to
+    assert reasoning(thinking={"type": "enabled"})
+    assert reasoning(thinking={"type": "auto"})
+    assert reasoning(thinking={"type": "disabled"}) is None
+    for bad in ("disabled", {"type": "off"}, {}):
+        refused = chat(http, model="doubao-seed-1-6", thinking=bad)
+        assert refused.status_code == 400
+        assert refused.json()["error"]["code"] == "InvalidParameter"
+        assert refused.json()["error"]["param"] == "thinking.type"
+
+
+@pytest.mark.parametrize(("model", "field", "status"), [
+    ("gpt-4o-mini", "thinking", 400), ("gpt-4o-mini", "web_search_options", 400),
+    ("gpt-4o-search-preview", "web_search_options", 200),
+    ("gpt-4o-search-preview", "thinking", 400), ("doubao-seed-1-6", "web_search_options", 200),
+])
+def test_openai_refuses_the_fields_it_does_not_know(http: httpx.Client, model: str, field: str,
+                                                    status: int) -> None:
+    value = {"type": "disabled"} if field == "thinking" else {"search_context_size": "low"}
+    response = chat(http, model=model, **{field: value})
+    assert response.status_code == status
+    if status == 400:
+        error = response.json()["error"]
+        assert error["param"] == field
+        assert error["message"].startswith(f"Unrecognized request argument supplied: {field}")
+
+
+def test_the_request_log_keeps_a_bodys_fields_but_not_its_content(emulator: Any,
+                                                                  http: httpx.Client) -> None:
+    model = f"doubao-seed-1-6+u{uuid.uuid4().hex[:8]}"
+    chat(http, model=model, content="secret words", thinking={"type": "disabled"}, seed=7)
+    [entry] = [e for e in emulator.requests("/v1/chat/completions") if e["model"] == model]
+    assert entry["params"] == {"model": model, "thinking": {"type": "disabled"}, "seed": 7}
+    huge = chat(http, model=model, metadata={"pad": "x" * 5000})
+    assert huge.status_code == 200
+    assert [e for e in emulator.requests("/v1/chat/completions")
+            if e["model"] == model][-1]["params"] is None

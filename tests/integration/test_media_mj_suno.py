@@ -172,3 +172,62 @@ def test_midjourney_custom_zoom_then_modal_through_the_package(gateway: Any, cli
     assert result.state == "succeeded"
     assert result.urls
     assert waiting.result().urls == result.urls  # the zoom task itself finished with it
+
+
+async def test_midjourney_vary_region_modal_async_sends_the_mask(gateway: Any,
+                                                                  client: Any) -> None:
+    # The async path end to end: imagine, upscale, a Custom Zoom button (MODAL), then the modal
+    # answered with a prompt and a mask; the emulator received the mask as maskBase64.
+    grid = await client.agenerate_image("a lighthouse", model="midjourney",
+                                        protocol="midjourney")
+    u2 = next(b for b in grid.raw["extra"]["buttons"] if b.get("label") == "U2")
+    upscaled = await (await client.amidjourney_action(grid.raw["task_id"],
+                                                      u2["customId"])).aresult()
+    zoom = next(b for b in upscaled.extra["buttons"]
+                if b["customId"].startswith("MJ::CustomZoom::"))
+    waiting = await client.amidjourney_action(upscaled.task_id, zoom["customId"])
+    modals = Creates(gateway, "/mj/submit/modal")
+    mask = _png(3)
+    handle = await client.amidjourney_modal(waiting.task_id, prompt="a lighthouse --zoom 1.5",
+                                            mask=mask)
+    result = await handle.aresult()
+    assert result.urls
+    assert modals.count == 1
+    [entry] = gateway.emulator.requests("/mj/submit/modal")[-1:]
+    import base64
+
+    assert entry["params"]["taskId"] == waiting.task_id
+    assert "a lighthouse --zoom 1.5" in str(result.extra.get("final_prompt"))
+    assert entry["params"]["maskBase64"] == (
+        "data:image/png;base64," + base64.b64encode(mask).decode("ascii"))
+
+
+def test_midjourney_modal_needs_a_waiting_task(client: Any) -> None:
+    from gateway_core.errors import InvalidRequestError
+
+    with pytest.raises(InvalidRequestError, match="taskId"):
+        client.create_task("midjourney", kind="image", action="modal", prompt="x")
+    with pytest.raises(InvalidRequestError, match="at most one image"):
+        client.create_task("midjourney", kind="image", action="modal", taskId="t",
+                           images=[_png(0), _png(1)])
+    with pytest.raises(InvalidRequestError, match="two to five images; 6 given"):
+        client.create_task("midjourney", kind="image", action="blend",
+                           images=[_png(i) for i in range(6)])
+
+
+async def test_suno_continuation_and_batch_fetch_async(gateway: Any, client: Any) -> None:
+    first = await (await client.acreate_task("suno", prompt="a song about snow",
+                                             model="chirp-v3-5", kind="audio")).aresult()
+    clip = first.raw["data"][0]["id"]
+    creates = Creates(gateway, "/suno/submit/music")
+    follow = await (await client.acontinue_song(clip, at=30, lyrics="[Chorus] snow again",
+                                                title="Snow II", model="chirp-v3-5")).aresult()
+    assert follow.items
+    assert creates.count == 1
+    sent = gateway.emulator.requests("/suno/submit/music")[-1]["params"]
+    assert sent["continue_clip_id"] == clip
+    assert sent["continue_at"] == 30
+    assert sent["title"] == "Snow II"
+    fetched = await client.asuno_fetch([follow.task_id, first.task_id])
+    assert [s.task_id for s in fetched] == [follow.task_id, first.task_id]
+    assert [len(s.items) for s in fetched] == [len(follow.items), len(first.items)]

@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from gateway_core.errors import BadRequestError, InvalidRequestError, TaskError, TaskTimeoutError
+from gateway_core.errors import (
+    BadRequestError,
+    InvalidRequestError,
+    NoMediaLinkError,
+    TaskError,
+    TaskTimeoutError,
+)
 from gateway_core.media_items import sniff_mime
 from gateway_core.tasks import CancelToken, PollSettings, TaskCancelledError
 from tests.integration.media_support import Creates, media_client
@@ -162,3 +168,29 @@ def test_poll_settings_are_respected(gateway: Any, tmp_path: Path) -> None:
     started = time.monotonic()
     slow_poll.create_video("timing", model="kling-v2-1", protocol="newapi-video").result()
     assert time.monotonic() - started >= 0.3
+
+
+def test_a_text_model_through_chat_format_video_says_no_link_came_back(gateway: Any,
+                                                                       client: Any) -> None:
+    # A text model sold under the chat route answers in words (as seed 002's documented answer
+    # does): the error says no video link came back and keeps the model's whole text.
+    with pytest.raises(NoMediaLinkError, match="no video link came back") as info:
+        client.create_video("a dog on the moon", model="gpt-4o-mini", protocol="chat",
+                            append_hints=False).result()
+    assert info.value.partial_text == "Echo: a dog on the moon"
+    assert "'Echo: a dog on the moon'" in (info.value.reason or "")
+
+
+async def test_a_text_model_through_chat_format_video_async(gateway: Any, client: Any) -> None:
+    handle = await client.acreate_video("a cat on the moon", model="gpt-4o-mini",
+                                        protocol="chat", append_hints=False)
+    with pytest.raises(NoMediaLinkError) as info:
+        await handle.aresult()
+    assert info.value.partial_text == "Echo: a cat on the moon"
+
+
+def test_a_text_model_through_chat_format_images_says_no_image_link(gateway: Any,
+                                                                    client: Any) -> None:
+    with pytest.raises(NoMediaLinkError, match="no image link came back") as info:
+        client.generate_image("a red kite", model="gpt-4o-mini", protocol="chat")
+    assert info.value.partial_text == "Echo: a red kite"

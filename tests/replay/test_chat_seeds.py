@@ -28,7 +28,7 @@ def client(base_url: str) -> GatewayClient:
     return GatewayClient(base_url=base_url, api_key="sk-replay-placeholder", max_retries=0)
 
 
-@pytest.mark.vcr
+@pytest.mark.vcr(match_on=MATCH_BODY)
 def test_chat_seed_chatfire_seededit_stream() -> None:
     # seeds/000: ChatfireAPI streams chat-seededit with a new id per chunk and null
     # function_call / refusal / tool_calls in every delta.
@@ -51,12 +51,14 @@ def test_chat_seed_chatfire_seededit_stream() -> None:
         ("image", "https://cdn.example.com/seededit/result.png")]
 
 
-@pytest.mark.vcr(SEEDEDIT)
+@pytest.mark.vcr(SEEDEDIT, match_on=MATCH_BODY)
 def test_chat_seed_chatfire_seededit_stream_langchain() -> None:
+    # the documented request verbatim from LangChain too (the cassette matches on the body)
     llm = ChatGateway(model="chat-seededit", base_url="https://your-base-url.example/v1",
                       api_key="sk-replay-placeholder", max_retries=0, stream_usage=False)
     full = None
-    for chunk in llm.stream("https://oss.ffire.cc/files/kling_watermark.png 衣服换成红色"):
+    for chunk in llm.stream("https://oss.ffire.cc/files/kling_watermark.png "
+                            "衣服换成红色,并且带上墨镜🕶"):
         full = chunk if full is None else full + chunk
     assert full is not None
     assert "生成完成" in full.text
@@ -124,10 +126,11 @@ def test_chat_seed_sora2_through_chat() -> None:
     assert stream.result is not None
     assert stream.result.usage is not None
     assert stream.result.usage.total_tokens == 21
-    from gateway_core.errors import TaskError
+    from gateway_core.errors import NoMediaLinkError
 
     gateway.configure_tasks(journal=False)
-    with pytest.raises(TaskError, match="answered with text and no video link") as info:
+    with pytest.raises(NoMediaLinkError, match="no video link came back") as info:
         gateway.create_video(prompt, model="sora-2", protocol="chat", max_tokens=1000,
                              stream_usage=False).result()
     assert "Hello there, how may I assist you today?" in str(info.value)
+    assert info.value.partial_text == "\n\nHello there, how may I assist you today?"

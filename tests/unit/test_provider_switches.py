@@ -70,3 +70,38 @@ def test_both_frameworks_send_them_sync_and_async() -> None:
     for body in bodies:
         assert body["thinking"] == {"type": "disabled"}
         assert body["web_search_options"] == SEARCH
+
+
+@pytest.mark.parametrize(("model", "refused"), [
+    ("gpt-4o", {"thinking", "web_search_options"}), ("gpt-4o-mini", {"thinking",
+                                                                     "web_search_options"}),
+    ("gpt-4.1", {"thinking", "web_search_options"}), ("gpt-5", {"thinking",
+                                                                 "web_search_options"}),
+    ("o3", {"thinking", "web_search_options"}), ("gpt-3.5-turbo", {"thinking",
+                                                                    "web_search_options"}),
+    ("gpt-4o-search-preview", {"thinking"}), ("gpt-4o-mini-search-preview", {"thinking"}),
+    ("gpt-5-search-api", {"thinking"}), ("doubao-seed-1-6", set()), ("glm-4.6", set()),
+])
+def test_the_profile_says_which_switches_a_model_refuses(model: str, refused: set[str]) -> None:
+    from gateway_core.profiles import resolve_profile
+
+    switches = {"thinking", "web_search_options"}
+    assert resolve_profile(model).rejected_params & switches == refused
+    transport, bodies = recorder()
+    client = GatewayClient(base_url="https://sw.example/v1", api_key=KEY, http_transport=transport)
+    client.chat("hi", model=model, thinking="disabled", web_search_options=SEARCH)
+    assert switches - set(bodies[0]) == refused
+
+
+def test_the_adapters_refuse_an_unknown_thinking_mode_at_construction() -> None:
+    from pydantic import ValidationError
+
+    from langchain_gateway import ChatGateway
+    from llamaindex_gateway import GatewayLLM
+
+    with pytest.raises(ValidationError):
+        ChatGateway(model="doubao-seed-1-6", base_url="https://sw.example/v1", api_key=KEY,
+                    thinking="off")
+    with pytest.raises(ValidationError):
+        GatewayLLM(model="doubao-seed-1-6", api_base="https://sw.example/v1", api_key=KEY,
+                   thinking="off")

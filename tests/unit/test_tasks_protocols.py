@@ -8,7 +8,13 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway_core.errors import APIError, ContentPolicyError, InvalidRequestError, TaskError
+from gateway_core.errors import (
+    APIError,
+    ContentPolicyError,
+    InvalidRequestError,
+    NoMediaLinkError,
+    TaskError,
+)
 from gateway_core.tasks import get_protocol
 from gateway_core.tasks.chat import parse_chat_progress
 from tests.unit.chat_streams import chunk, sse
@@ -395,15 +401,116 @@ def test_suno_continuation_sends_the_clip_and_the_second(clock: FakeClock) -> No
                     "continue_at": 42.5, "tags": "folk"}
 
 
+SEED_002_TEXT = "\n\nHello there, how may I assist you today?"
+
+
+def _text_answer(text: str) -> FakeGateway:
+    body = sse([chunk({"role": "assistant", "content": text}), chunk({}, "stop")])
+    return FakeGateway({("POST", "/v1/chat/completions"): [
+        httpx.Response(200, content=body, headers={"content-type": "text/event-stream"})]})
+
+
 def test_a_chat_format_video_without_a_link_returns_the_model_text(clock: FakeClock) -> None:
     # Seed 002 documents sora-2 through the chat route answering with a greeting, no link.
-    body = sse([chunk({"role": "assistant", "content": "\n\nHello there, how may I assist "
-                                                        "you today?"}), chunk({}, "stop")])
-    gw = FakeGateway({("POST", "/v1/chat/completions"): [
-        httpx.Response(200, content=body, headers={"content-type": "text/event-stream"})]})
+    gw = _text_answer(SEED_002_TEXT)
+    engine_for(gw, clock)
+    with pytest.raises(NoMediaLinkError) as info:
+        gw.client.create_video("a dog in space", model="sora-2", protocol="chat").result()
+    error = info.value
+    assert isinstance(error, TaskError)
+    assert not isinstance(error, ContentPolicyError)
+    assert error.reason == ("no video link came back: the model answered with text: "
+                            "'Hello there, how may I assist you today?'")
+    assert error.reason in str(error)
+    assert error.partial_text == SEED_002_TEXT
+    assert error.protocol == "chat"
+
+
+async def test_a_chat_format_video_without_a_link_async(clock: FakeClock) -> None:
+    gw = _text_answer(SEED_002_TEXT)
+    engine_for(gw, clock)
+    handle = await gw.client.acreate_video("a dog in space", model="sora-2", protocol="chat")
+    with pytest.raises(NoMediaLinkError) as info:
+        await handle.aresult()
+    assert info.value.partial_text == SEED_002_TEXT
+    assert "no video link came back" in str(info.value)
+
+
+def test_a_long_text_answer_is_quoted_bounded_and_kept_whole(clock: FakeClock) -> None:
+    said = "I can describe a video but not make one. " * 40
+    gw = _text_answer(said)
+    engine_for(gw, clock)
+    with pytest.raises(NoMediaLinkError) as info:
+        gw.client.create_video("a dog", model="sora-2", protocol="chat").result()
+    reason = info.value.reason or ""
+    quoted = said.strip()[:500]
+    assert reason == f"no video link came back: the model answered with text: {quoted + '…'!r}"
+    assert info.value.partial_text == said
+
+
+def test_an_empty_chat_format_answer_says_so(clock: FakeClock) -> None:
+    gw = _text_answer(" \n ")
+    engine_for(gw, clock)
+    with pytest.raises(NoMediaLinkError, match="no video link came back: the model's answer "
+                                               "was empty"):
+        gw.client.create_video("a dog", model="sora-2", protocol="chat").result()
+
+
+def test_a_failure_line_is_not_a_missing_link(clock: FakeClock) -> None:
+    gw = _text_answer("> ID: task_abcdef12\n排队中…\nvideo generation failed: upstream busy")
     engine_for(gw, clock)
     with pytest.raises(TaskError) as info:
-        gw.client.create_video("a dog in space", model="sora-2", protocol="chat").result()
-    assert not isinstance(info.value, ContentPolicyError)
-    assert "answered with text and no video link" in str(info.value)
-    assert "Hello there, how may I assist you today?" in (info.value.reason or "")
+        gw.client.create_video("a dog", model="sora-2", protocol="chat").result()
+    assert not isinstance(info.value, NoMediaLinkError)
+    assert info.value.reason == "video generation failed: upstream busy"
+
+
+# ---------------------------------------------------------------- Midjourney's other actions
+
+@pytest.mark.parametrize(("action", "count", "ok"), [
+    ("blend", 1, False), ("blend", 2, True), ("blend", 5, True), ("blend", 6, False),
+    ("describe", 0, False), ("describe", 1, True), ("describe", 2, False),
+    ("swap_face", 1, False), ("swap_face", 2, True), ("swap_face", 3, False),
+    ("modal", 0, True), ("modal", 1, True), ("modal", 2, False),
+])
+def test_midjourney_image_counts_per_action(action: str, count: int, ok: bool) -> None:
+    from gateway_core.tasks.specs import make_spec
+
+    spec = make_spec(kind="image", model=None, prompt="p", images=[PNG] * count or None,
+                     action=action, prompt_required=False,
+                     params={"taskId": "t1"} if action == "modal" else {})
+    protocol = get_protocol("midjourney")
+    if ok:
+        protocol.validate(spec)
+    else:
+        with pytest.raises(InvalidRequestError, match=f"{count} given"):
+            protocol.validate(spec)
+
+
+def test_midjourney_modal_body_carries_the_task_prompt_and_mask(clock: FakeClock) -> None:
+    import base64
+
+    gw = FakeGateway({
+        ("POST", "/mj/submit/modal"): [respond({"code": 1, "result": "1799"})],
+        ("POST", "/mj/insight-face/swap"): [respond({"code": 1, "result": "1800"})],
+    })
+    engine_for(gw, clock)
+    assert gw.client.midjourney_modal("1799", prompt="a cat", mask=PNG).task_id == "1799"
+    assert gw.bodies("POST", "/mj/submit/modal") == [{
+        "taskId": "1799", "prompt": "a cat",
+        "maskBase64": "data:image/png;base64," + base64.b64encode(PNG).decode("ascii")}]
+    gw.client.create_task("midjourney", kind="image", action="swap_face", images=[PNG, PNG])
+    [swap] = gw.bodies("POST", "/mj/insight-face/swap")
+    assert set(swap) == {"sourceBase64", "targetBase64"}
+    assert swap["sourceBase64"].startswith("data:image/png;base64,")
+
+
+async def test_async_continuation_sends_the_same_body(clock: FakeClock) -> None:
+    gw = FakeGateway({("POST", "/suno/submit/music"): [respond({"code": "success",
+                                                                "data": "task_c"})]})
+    engine_for(gw, clock)
+    await gw.client.acontinue_song("clip-7", at=12, lyrics="[Outro]", title="End",
+                                   model="chirp-v3-5")
+    [body] = gw.bodies("POST", "/suno/submit/music")
+    assert body == {"prompt": "[Outro]", "mv": "chirp-v3-5", "continue_clip_id": "clip-7",
+                    "continue_at": 12, "title": "End"}
