@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from .envelopes import MAX_MESSAGE, ErrorInfo, find_error_in_body, parse_error_body
 from .error_meaning import meaning, seen_route, wrong_prefix
@@ -83,6 +83,8 @@ __all__ = [
     "parse_error_body",
     "redact",
 ]
+
+_Recast = TypeVar("_Recast", bound="GatewayError")
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 _REQUEST_ID_SUFFIX = re.compile(r"\s*[(（]\s*request id:\s*([^)）\s]+)\s*[)）]\s*$", re.IGNORECASE)
@@ -137,6 +139,18 @@ class GatewayError(Exception):
         self.request_id = request_id
         if retryable is not None:
             self.retryable = retryable
+
+    def recast(self, cls: type[_Recast]) -> _Recast:
+        """This error as an instance of ``cls``, a subclass of its own class (a framework
+        adapter's class that is also the framework's exception): a new object with every
+        field, the same cause, context and traceback. The original is left as it was."""
+        if not issubclass(cls, type(self)):
+            raise TypeError(f"{cls.__name__} is not a subclass of {type(self).__name__}")
+        twin = cls.__new__(cls, *self.args)
+        twin.__dict__.update(self.__dict__)
+        twin.__cause__, twin.__context__ = self.__cause__, self.__context__
+        twin.__suppress_context__ = self.__suppress_context__
+        return twin.with_traceback(self.__traceback__)
 
     def __str__(self) -> str:
         details = []

@@ -669,16 +669,16 @@ def _dual_class(cls: type[GatewayError]) -> type[GatewayError]:
 def _langchain_error(
     error: GatewayError, accumulator: Any = None, model: str | None = None
 ) -> GatewayError:
-    """The same error, also an instance of LangChain's matching exception class.
+    """The error, also as an instance of LangChain's matching exception class: a copy made
+    with ``GatewayError.recast`` into a class built once per error class (never a class swap).
 
     Errors from a broken stream get ``partial``: the ``AIMessageChunk`` received so far.
     """
-    if accumulator is not None:  # a stream's error, whatever broke it (as in LlamaIndex)
-        error.partial = _partial_chunk(accumulator, model or "")
     dual = _dual_class(type(error))
-    if dual is not type(error):
-        error.__class__ = dual
-    return error
+    raised = error if dual is type(error) else error.recast(dual)
+    if accumulator is not None:  # a stream's error, whatever broke it (as in LlamaIndex)
+        raised.partial = _partial_chunk(accumulator, model or "")
+    return raised
 
 
 def _partial_chunk(accumulator: Any, model: str) -> AIMessageChunk:

@@ -288,3 +288,39 @@ def test_a_cloudflare_challenge_says_so() -> None:
     assert "(Just a moment...)" in str(error)
     assert "Cloudflare" in str(error)
     assert error.retryable is False
+
+
+class _Twin(e.RateLimitError):
+    """A subclass standing in for a framework adapter's dual class."""
+
+
+def test_recast_copies_every_field_chain_and_traceback_and_leaves_the_original() -> None:
+    cause = OSError("reset")
+    try:
+        try:
+            raise cause
+        except OSError as exc:
+            raise e.RateLimitError("slow down", status_code=429, code="rate_limit",
+                                 request_id="r1") from exc
+    except e.RateLimitError as caught:
+        original = caught
+    original.retry_after = 2.5
+    original.partial_text = "so far"
+    twin = original.recast(_Twin)
+    assert type(twin) is _Twin
+    assert type(original) is e.RateLimitError
+    assert (twin.message, twin.status_code, twin.code, twin.request_id) == (
+        "slow down", 429, "rate_limit", "r1")
+    assert (twin.retry_after, twin.partial_text, twin.retryable) == (2.5, "so far", True)
+    assert twin.args == original.args
+    assert str(twin) == str(original)
+    assert twin.__cause__ is cause
+    assert twin.__suppress_context__
+    assert twin.__traceback__ is original.__traceback__
+    twin.partial = "chunk"
+    assert original.partial is None
+
+
+def test_recast_refuses_a_class_that_is_not_a_subclass() -> None:
+    with pytest.raises(TypeError, match="not a subclass"):
+        e.RateLimitError("x").recast(e.ServerError)
