@@ -18,7 +18,7 @@ Retries for refused parameters happen only before any output was received.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..bodies import body_kind
 from ..errors import GatewayError, ResponseTooLargeError, TransportError
@@ -390,15 +390,9 @@ async def acomplete(
         return plan.finish(_result(response, call, transport.config.secrets))
 
 
-class ChatStream:
-    """A streamed call. Iterate it (once) for :class:`ChatDelta`\\ s; then read :attr:`result`.
-
-    ``accumulator`` holds the running totals while iterating (text so far, reasoning so far,
-    tool calls so far); ``method`` the structured-output method in use, if any. Iteration raises
-    :class:`~gateway_core.errors.IncompleteStreamError` when the stream ends without a
-    ``finish_reason`` or breaks, and the gateway's typed error on an error event; either way the
-    partial output is on the error.
-    """
+class _StreamDriver:
+    """What a streamed call decides, shared by its sync and async drivers (which only do the
+    I/O): the plan, the accumulator of each attempt, how a break is raised, how it ends."""
 
     def __init__(
         self, transport: Transport, messages: Sequence[Mapping[str, Any]], call: ChatCall
@@ -414,36 +408,52 @@ class ChatStream:
     def method(self) -> str | None:
         return self._plan.method
 
-    def _accumulator(self, request_id: str | None) -> StreamAccumulator:
+    def _opened(self, request_id: str | None) -> StreamAccumulator:
         self.request_id = request_id
         self.accumulator = _new_accumulator(self.call, request_id,
                                             self._transport.config.secrets)
         return self.accumulator
 
+    @staticmethod
+    def _raise_broken(accumulator: StreamAccumulator, exc: GatewayError) -> NoReturn:
+        error = accumulator.broken(exc)
+        if error is exc:  # the deadline: raised as itself, never its own cause
+            raise exc
+        raise error from exc
+
+
+
+class ChatStream(_StreamDriver):
+    """A streamed call. Iterate it (once) for :class:`ChatDelta`\\ s; then read :attr:`result`.
+
+    ``accumulator`` holds the running totals while iterating (text so far, reasoning so far,
+    tool calls so far); ``method`` the structured-output method in use, if any. Iteration raises
+    :class:`~gateway_core.errors.IncompleteStreamError` when the stream ends without a
+    ``finish_reason`` or breaks, and the gateway's typed error on an error event; either way the
+    partial output is on the error.
+    """
+
     def __iter__(self) -> Iterator[ChatDelta]:
         plan = self._plan
-        transport = self._transport
+        call = self.call
         while True:
             body = plan.body(stream=True)
             opened = False
             try:
-                with transport.stream("POST", _path(self.call), json=body, what="Chat stream",
-                                      idempotent=_idempotent(self.call),
-                                      events=True) as response:
+                with self._transport.stream("POST", _path(call), json=body, what="Chat stream",
+                                            idempotent=_idempotent(call),
+                                            events=True) as response:
                     opened = True
-                    accumulator = self._accumulator(response.request_id)
+                    accumulator = self._opened(response.request_id)
                     feed = accumulator.feed
                     try:
-                        for event in _events(response, self.call):
+                        for event in _events(response, call):
                             delta = (feed(event.data) if event.event == "message"
                                      else accumulator.feed_event(event.data, event.event))
                             if delta is not None:
                                 yield delta
                     except (TransportError, ResponseTooLargeError) as exc:
-                        error = accumulator.broken(exc)
-                        if error is exc:  # the deadline: raised as itself, never its own cause
-                            raise
-                        raise error from exc
+                        self._raise_broken(accumulator, exc)
                     tail = accumulator.flush()
                     if tail is not None:
                         yield tail
@@ -454,42 +464,25 @@ class ChatStream:
                     raise
 
 
-class AsyncChatStream:
+class AsyncChatStream(_StreamDriver):
     """Async twin of :class:`ChatStream` (``async for delta in stream``)."""
-
-    def __init__(
-        self, transport: Transport, messages: Sequence[Mapping[str, Any]], call: ChatCall
-    ) -> None:
-        self._transport = transport
-        self._plan = _Plan(call, messages, _gateway(transport))
-        self.call = call
-        self.result: ChatResult | None = None
-        self.accumulator: StreamAccumulator | None = None
-        self.request_id: str | None = None
-
-    @property
-    def method(self) -> str | None:
-        return self._plan.method
 
     def __aiter__(self) -> AsyncIterator[ChatDelta]:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[ChatDelta]:
         plan = self._plan
-        transport = self._transport
         call = self.call
         while True:
             body = plan.body(stream=True)
             opened = False
             try:
-                async with transport.astream(
+                async with self._transport.astream(
                     "POST", _path(call), json=body, what="Chat stream",
                     idempotent=_idempotent(call), events=True,
                 ) as response:
                     opened = True
-                    self.request_id = response.request_id
-                    accumulator = self.accumulator = _new_accumulator(
-                        call, response.request_id, transport.config.secrets)
+                    accumulator = self._opened(response.request_id)
                     feed = accumulator.feed
                     try:
                         async for event in _aevents(response, call):
@@ -498,10 +491,7 @@ class AsyncChatStream:
                             if delta is not None:
                                 yield delta
                     except (TransportError, ResponseTooLargeError) as exc:
-                        error = accumulator.broken(exc)
-                        if error is exc:  # the deadline: raised as itself, never its own cause
-                            raise
-                        raise error from exc
+                        self._raise_broken(accumulator, exc)
                     tail = accumulator.flush()
                     if tail is not None:
                         yield tail

@@ -209,42 +209,29 @@ class Poller:
         first: TaskSnapshot | None = None,
     ) -> TaskSnapshot:
         """Poll until the task succeeds (returned), fails (raised), or time runs out."""
-        deadline = self._deadline()
-        delays = self.settings.delays()
-        progress = _Progress(on_progress)
-        failures = 0
+        wait = _Wait(self, task_id, protocol, cancel, on_progress)
         snapshot = first
-        if first is not None:
-            if progress.changed(first):
-                _call(on_progress, first)
-            done = self._check_end(first)
-            if done is not None:
-                return done
         while True:
-            if cancel is not None and cancel.cancelled:
-                raise self._cancelled(task_id, protocol)
-            if snapshot is not None or failures:
-                delay = self._next_delay(delays, deadline, snapshot, task_id, protocol)
+            if snapshot is not None:
+                if wait.seen(snapshot):
+                    _call(on_progress, snapshot)
+                done = wait.finished(snapshot)
+                if done is not None:
+                    return done
+            delay = wait.delay()
+            if delay is not None:
                 if self._sleep is not None:
                     self._sleep(delay)
                 elif cancel is not None:
                     cancel.wait(delay)
                 else:
                     time.sleep(delay)
-                if cancel is not None and cancel.cancelled:
-                    raise self._cancelled(task_id, protocol)
+                wait.check_cancel()
             try:
-                current = poll()
+                snapshot = poll()
             except GatewayError as error:
-                failures = self._on_error(error, failures, task_id, protocol)
-                continue
-            failures = 0
-            snapshot = current
-            if progress.changed(current):
-                _call(on_progress, current)
-            done = self._check_end(current)
-            if done is not None:
-                return done
+                wait.failed(error)
+                snapshot = None
 
     async def arun(
         self,
@@ -257,37 +244,72 @@ class Poller:
         first: TaskSnapshot | None = None,
     ) -> TaskSnapshot:
         """Async twin of :meth:`run`. Cancelling the awaiting asyncio task stops it too."""
-        deadline = self._deadline()
-        delays = self.settings.delays()
-        progress = _Progress(on_progress)
-        failures = 0
-        snapshot = first
+        wait = _Wait(self, task_id, protocol, cancel, on_progress)
         sleep = self._asleep or asyncio.sleep
-        if first is not None:
-            if progress.changed(first):
-                await _acall(on_progress, first)
-            done = self._check_end(first)
-            if done is not None:
-                return done
+        snapshot = first
         while True:
-            if cancel is not None and cancel.cancelled:
-                raise self._cancelled(task_id, protocol)
-            if snapshot is not None or failures:
-                await sleep(self._next_delay(delays, deadline, snapshot, task_id, protocol))
-                if cancel is not None and cancel.cancelled:
-                    raise self._cancelled(task_id, protocol)
+            if snapshot is not None:
+                if wait.seen(snapshot):
+                    await _acall(on_progress, snapshot)
+                done = wait.finished(snapshot)
+                if done is not None:
+                    return done
+            delay = wait.delay()
+            if delay is not None:
+                await sleep(delay)
+                wait.check_cancel()
             try:
-                current = await poll()
+                snapshot = await poll()
             except GatewayError as error:
-                failures = self._on_error(error, failures, task_id, protocol)
-                continue
-            failures = 0
-            snapshot = current
-            if progress.changed(current):
-                await _acall(on_progress, current)
-            done = self._check_end(current)
-            if done is not None:
-                return done
+                wait.failed(error)
+                snapshot = None
+
+
+class _Wait:
+    """One wait's decisions, without I/O: when to poll, what a poll's answer or error means,
+    when to report progress. :meth:`Poller.run` and :meth:`Poller.arun` only sleep, poll and
+    call back, so a rule changed here holds for both."""
+
+    def __init__(self, poller: Poller, task_id: str, protocol: str,
+                 cancel: CancelToken | None, on_progress: ProgressCallback | None) -> None:
+        self._poller = poller
+        self._task_id = task_id
+        self._protocol = protocol
+        self._cancel = cancel
+        self._deadline = poller._deadline()
+        self._delays = poller.settings.delays()
+        self._progress = _Progress(on_progress)
+        self._failures = 0
+        self._last: TaskSnapshot | None = None
+
+    def check_cancel(self) -> None:
+        if self._cancel is not None and self._cancel.cancelled:
+            raise self._poller._cancelled(self._task_id, self._protocol)
+
+    def delay(self) -> float | None:
+        """Seconds to sleep before the next poll, None to poll at once (the first poll);
+        raises when the wait is cancelled or out of time."""
+        self.check_cancel()
+        if self._last is None and not self._failures:
+            return None
+        return self._poller._next_delay(self._delays, self._deadline, self._last,
+                                        self._task_id, self._protocol)
+
+    def failed(self, error: GatewayError) -> None:
+        """A poll that raised: counted, or raised when it is fatal or one too many."""
+        self._failures = self._poller._on_error(error, self._failures, self._task_id,
+                                                self._protocol)
+
+    def seen(self, snapshot: TaskSnapshot) -> bool:
+        """A poll's answer: whether it is news to report to the progress callback."""
+        self._failures = 0
+        self._last = snapshot
+        return self._progress.changed(snapshot)
+
+    def finished(self, snapshot: TaskSnapshot) -> TaskSnapshot | None:
+        """The snapshot if the task succeeded, None while it runs; a failed task raises
+        (after its progress was reported)."""
+        return self._poller._check_end(snapshot)
 
 
 def _call(callback: ProgressCallback | None, snapshot: TaskSnapshot) -> None:

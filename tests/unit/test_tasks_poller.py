@@ -217,3 +217,47 @@ async def test_async_timeout_and_cancellation() -> None:
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiting
+
+
+def test_both_loops_report_the_same_progress_and_errors_in_the_same_order() -> None:
+    """The sync and async loops are two drivers of one set of rules: same sleeps, same
+    reports (a failed task's last state reported before it raises), same error."""
+
+    def scripted() -> list[TaskSnapshot | Exception]:
+        return [snap("pending", 0), ServerError("502", status_code=502), snap("running", 40),
+                snap("running", 40), snap("failed", 40, reason="upstream exploded")]
+
+    def sync_run() -> tuple[list[float], list[tuple[str, int | None]], str]:
+        clock = FakeClock()
+        seen: list[tuple[str, int | None]] = []
+        with pytest.raises(TaskError) as caught:
+            clock.poller().run(script(*scripted()), task_id="task_1", protocol="p",
+                               on_progress=lambda s: seen.append((s.state, s.progress)))
+        return clock.sleeps, seen, str(caught.value)
+
+    def async_run() -> tuple[list[float], list[tuple[str, int | None]], str]:
+        clock = FakeClock()
+        seen: list[tuple[str, int | None]] = []
+        queue = scripted()
+
+        async def poll() -> TaskSnapshot:
+            item = queue.pop(0)
+            if isinstance(item, Exception):
+                raise item
+            return item
+
+        async def drive() -> str:
+            with pytest.raises(TaskError) as caught:
+                await clock.poller().arun(
+                    poll, task_id="task_1", protocol="p",
+                    on_progress=lambda s: seen.append((s.state, s.progress)))
+            return str(caught.value)
+
+        return clock.sleeps, seen, asyncio.run(drive())
+
+    expected_seen = [("pending", 0), ("running", 40), ("failed", 40)]
+    sync_result = sync_run()
+    assert sync_result[1] == expected_seen
+    assert sync_result[0] == [2.0, 3.0, 4.5, 6.75]
+    assert "upstream exploded" in sync_result[2]
+    assert async_run() == sync_result
