@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import json
 import logging
 import math
@@ -187,10 +188,26 @@ class RetryPolicy:
         return wait
 
 
-def _build_request(client: httpx.Client | httpx.AsyncClient, method: str, url: str,
-                   **kwargs: Any) -> httpx.Request:
+@functools.lru_cache(maxsize=256)
+def _parsed_url(url: str) -> httpx.URL:
+    """A URL parsed once: a handful of routes carry every request (httpx.URL is immutable)."""
+    return httpx.URL(url)
+
+
+def _build_request(client: httpx.Client | httpx.AsyncClient, method: str, url: str, *,
+                   headers: Mapping[str, str], timeout: httpx.Timeout,
+                   **body: Any) -> httpx.Request:
+    """What ``client.build_request`` builds (the client's headers and cookies, our timeout),
+    without its per-call merging work: the URL is already absolute and parsed once, the
+    client has no base URL or default parameters. ``body``: json, data, files, params."""
+    ours = {name.lower() for name in headers}
+    merged = [(name.decode("latin-1"), value.decode("latin-1"))
+              for name, value in client.headers.raw if name.lower().decode() not in ours]
+    merged.extend(headers.items())
     try:
-        return client.build_request(method, url, **kwargs)
+        return httpx.Request(method, _parsed_url(url), headers=merged,
+                             cookies=client.cookies or None,
+                             extensions={"timeout": timeout.as_dict()}, **body)
     except UnicodeEncodeError as error:
         # A lone surrogate (text decoded with errors="surrogateescape", or cut out of a
         # UTF-16 pair) cannot go on the wire as UTF-8: say where, before anything is sent.
