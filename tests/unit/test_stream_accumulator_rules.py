@@ -304,3 +304,27 @@ def test_no_finish_reason_says_how_the_stream_ended(done: bool, ended: str) -> N
         f"The stream ended {ended} without a finish_reason, so the answer may be cut off "
         "(relays append [DONE] even after a truncated upstream). The text received so far is "
         "on the error (partial_text).")
+
+
+# ------------------------------------------------------------------ what counts as one JSON chunk
+
+
+@pytest.mark.parametrize("tail", [" ", "\t", "  \r\n "])
+def test_a_chunk_followed_by_whitespace_is_read(tail: str) -> None:
+    acc = feed_all(data({"content": "Hi"}) + tail, data({}, "stop"))
+    assert acc.text == "Hi"
+    assert acc.finish().finish_reason == "stop"
+
+
+@pytest.mark.parametrize("extra", ["x", "}", data({"content": "again"}), ",", "]"])
+def test_a_chunk_with_anything_but_whitespace_after_its_object_is_not_json(extra: str) -> None:
+    acc = feed_all(data({"content": "Hi"}))
+    with pytest.raises(IncompleteStreamError, match="not JSON") as caught:
+        acc.feed(data({"content": " there"}) + extra)
+    assert caught.value.partial_text == "Hi"
+
+
+@pytest.mark.parametrize("cut", ['{"choices": [', '{"choices"', "{", '{"a": "unterminated'])
+def test_an_object_cut_short_is_not_json(cut: str) -> None:
+    with pytest.raises(IncompleteStreamError, match="not JSON"):
+        StreamAccumulator().feed(cut)
