@@ -165,13 +165,15 @@ class Midjourney(TaskProtocol):
 
 
 def _items(node: Mapping[str, Any]) -> list[MediaItem]:
+    """A VIDEO task's videos first (``result.url`` is what was asked for), then its image
+    (the frame it started from); an image task's image."""
     items: list[MediaItem] = []
-    image = node.get("imageUrl")
-    if is_url(image):
-        items.append(MediaItem("image", url=str(image)))
     videos = [entry.get("url") for entry in node.get("videoUrls") or []
               if isinstance(entry, Mapping)]
     for url in [node.get("videoUrl"), *videos]:
         if is_url(url) and all(item.url != url for item in items):
             items.append(MediaItem("video", url=str(url)))
+    image = node.get("imageUrl")
+    if is_url(image) and all(item.url != image for item in items):
+        items.append(MediaItem("image", url=str(image)))
     return items

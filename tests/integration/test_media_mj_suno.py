@@ -119,6 +119,28 @@ def test_midjourney_actions_through_the_package(
         assert result.urls
 
 
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_midjourney_video_through_the_package(gateway: Any, client: Any,
+                                              asynchronous: bool) -> None:
+    import asyncio
+
+    creates = Creates(gateway, "/mj/submit/video")
+
+    async def run_async() -> Any:
+        handle = await client.acreate_task("midjourney", kind="video", action="video",
+                                           prompt="a paper boat drifting")
+        return await handle.aresult()
+
+    result = (asyncio.run(run_async()) if asynchronous else
+              client.create_task("midjourney", kind="video", action="video",
+                                 prompt="a paper boat drifting").result())
+    assert result.state == "succeeded"
+    assert creates.count == 1
+    # the video first (what was asked for), then the frame it started from
+    assert [item.kind for item in result.items] == ["video", "image"]
+    assert result.urls[0].endswith(".mp4")
+
+
 def test_midjourney_swap_face_needs_two_images(client: Any) -> None:
     from gateway_core.errors import InvalidRequestError
 
