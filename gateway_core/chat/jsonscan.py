@@ -102,8 +102,8 @@ def first_json_value(text: str) -> Any:
 
     Raises :class:`TooDeep` when nothing parses and a span was too deeply nested to try.
     """
-    if "}" not in text and "]" not in text:
-        return NOT_FOUND
+    if ("}" not in text and "]" not in text) or not _VALUE_START.search(text):
+        return NOT_FOUND  # no closer, or nowhere a JSON object or array could begin
     too_deep = False
     # Quote-blind second: a stray quote in prose (He said "hi) can hide a value from the first.
     for string_aware in (True, False) if '"' in text else (True,):
