@@ -112,12 +112,22 @@ class SSEDecoder:
             lines[0] = bytes(self._buffer)
         tail = lines.pop()
         self._buffer = bytearray()
+        return self._apply(lines, tail)
+
+    def _apply(self, lines: list[bytes], tail: bytes) -> list[ServerSentEvent]:
+        """Apply whole lines, then keep ``tail`` (a line not ended yet) pending."""
         events: list[ServerSentEvent] = []
+        limit = self._max_event_bytes
         for line in lines:
-            if self._data_bytes + len(line) > self._max_event_bytes:
+            if not line:  # the end of an event
+                event = self._dispatch()
+                if event is not None:
+                    events.append(event)
+            elif self._data_bytes + len(line) > limit:
                 return self._too_large(events)
-            self._process_line(line, events)
-        if self._data_bytes + len(tail) > self._max_event_bytes:
+            else:
+                self._process_line(line, events)
+        if self._data_bytes + len(tail) > limit:
             return self._too_large(events)
         self._buffer += tail
         return events
@@ -161,12 +171,8 @@ class SSEDecoder:
         raise self._error
 
     def _process_line(self, line: bytes, events: list[ServerSentEvent]) -> None:
-        """Apply one line; an event it completes is appended to ``events``."""
-        if not line:
-            event = self._dispatch()
-            if event is not None:
-                events.append(event)
-            return
+        """Apply one non-empty line (the empty line that ends an event is handled by
+        :meth:`feed`); an event it completes is appended to ``events``."""
         if line[:5] == b"data:":
             text = (line[6:] if line[5:6] == b" " else line[5:]).decode("utf-8", "replace")
             if self._data or self._line_events:
