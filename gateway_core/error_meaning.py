@@ -54,8 +54,7 @@ _WORD_STATUSES: tuple[tuple[int, tuple[str, ...]], ...] = (
     (400, ("参数错误", "参数无效", "invalid parameter", "invalid_parameter", "invalidparameter",
            "invalid argument", "invalid_argument", "invalid request", "bad request")),
     (500, ("服务器内部错误", "内部错误", "系统繁忙", "服务繁忙", "internal error",
-           "internal server error", "overloaded", "service unavailable", "上游", "负载",
-           "upstream error", "bad gateway")),  # the upstream failed: English as Chinese
+           "internal server error", "overloaded", "service unavailable", "上游", "负载")),
 )
 # Anthropic's error types (docs.anthropic.com/en/api/errors).
 _TYPE_STATUSES = {
