@@ -569,6 +569,12 @@ class TaskEngine:
                                status=record.status)
         return None
 
+    @staticmethod
+    def _unfinished(first: TaskSnapshot | None) -> TaskSnapshot | None:
+        """The create's answer for the poll loop to start from; one that finished without a
+        result is dropped, so the task is polled (and its ``/content`` route asked)."""
+        return None if first is None or first.done else first
+
     def wait(self, record: TaskRecord, *, timeout: float | None = None,
              on_progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
              first: TaskSnapshot | None = None) -> TaskSnapshot:
@@ -579,7 +585,7 @@ class TaskEngine:
         self._poll_call(record)
         return self._poller(timeout).run(
             lambda: self.poll(record), task_id=record.task_id or "", protocol=record.protocol,
-            on_progress=on_progress, cancel=cancel, first=first,
+            on_progress=on_progress, cancel=cancel, first=self._unfinished(first),
         )
 
     async def await_(self, record: TaskRecord, *, timeout: float | None = None,
@@ -593,7 +599,7 @@ class TaskEngine:
         self._poll_call(record)
         return await self._poller(timeout).arun(
             lambda: self.apoll(record), task_id=record.task_id or "", protocol=record.protocol,
-            on_progress=on_progress, cancel=cancel, first=first,
+            on_progress=on_progress, cancel=cancel, first=self._unfinished(first),
         )
 
     def run(self, protocol: str | TaskProtocol, spec: TaskSpec, *, new: bool = False,
