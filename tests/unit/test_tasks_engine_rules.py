@@ -777,3 +777,28 @@ def test_auto_protocol_without_a_model_list(mode: str, clock: Clock, answer: dic
     assert call(mode, engine, "resolve", "auto", "sora-2", "video").name == "newapi-video"
     assert call(mode, engine, "resolve", "auto", "sora-2", "video").name == "newapi-video"
     assert gw.count("GET", "/v1/models") == 1  # a failed list is not asked for again
+
+
+def test_a_resumed_kling_task_polls_the_route_it_was_created_on(clock: Clock,
+                                                                 tmp_path: Path) -> None:
+    # The route (image2video) lives only in the journaled meta: every poll's update must keep
+    # it, or the resumed task polls text2video and never finishes.
+    create = ("POST", "/kling/v1/videos/image2video")
+    route = ("GET", "/kling/v1/videos/image2video/8461")
+    running = respond({"code": 0, "data": {"task_status": "processing"}})
+    done = respond({"code": 0, "data": {"task_status": "succeed", "task_result": {
+        "videos": [{"url": "https://cdn/k.mp4"}]}}})
+    path = tmp_path / "tasks.sqlite3"
+    gw = FakeGateway({create: [respond({"code": 0, "data": {"task_id": "8461"}})],
+                      route: [running]})
+    engine = engine_on(gw, clock, journal=path)
+    spec = make_spec(kind="video", model="kling-v1", prompt="dance",
+                     images=["https://x/a.png"], params={})
+    handle = engine.submit("kling", spec)
+    assert handle.poll().state == "running"  # then the process dies
+    again = FakeGateway({route: [done]})
+    later = Clock()
+    later.now = 120.0  # the dead worker's poll lease has run out
+    outcomes = engine_on(again, later, journal=path).resume()
+    assert [o.result.urls for o in outcomes if o.result] == [["https://cdn/k.mp4"]]
+    assert [r.url.path for r in again.requests] == [route[1]]
