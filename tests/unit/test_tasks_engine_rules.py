@@ -164,6 +164,28 @@ def test_a_lease_that_ends_now_is_over(clock: Clock) -> None:
     assert clock.sleeps == []
 
 
+def test_an_unknown_create_says_what_to_check(clock: Clock, tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "tasks.sqlite3"
+    engine = engine_on(FakeGateway(), clock, journal=path)
+    record = engine.journal.begin(protocol="openai-videos", gateway=engine.gateway,
+                                  kind="video", model="sora-2", fingerprint="f", request={})
+    engine.journal.mark(record.local_id, "unknown", "connection lost")
+    sent = 1_700_000_000.0  # long ago: the message gives the time it was sent, not now
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE tasks SET created_at = ?", (sent,))
+    [outcome] = engine.resume()
+    assert outcome.error is not None
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(sent))
+    assert outcome.error.message == (
+        f"A openai-videos request for sora-2 (journal record {record.local_id}) was sent at "
+        f"{when} and its outcome is unknown: the connection or the worker died before the "
+        "gateway's task id arrived, so it may have been paid. Check the gateway's task log (or "
+        "usage log) for a task created at that time with this prompt; attach it with "
+        "engine.attach(task_id, protocol) if it is there, else pass new=True to submit again.")
+
+
 def test_an_unknown_create_of_no_model_says_a_model(clock: Clock) -> None:
     engine = engine_on(FakeGateway(), clock)
     record = engine.journal.begin(protocol="suno", gateway=engine.gateway, kind="audio",
@@ -338,6 +360,22 @@ def test_resume_polls_what_nobody_polls_then_reports_unknown_creates(mode: str,
     assert gw.count("GET", "/v1/videos/task_4") == 0  # another gateway's task
 
 
+@MODES
+def test_resume_passes_its_timeout_and_progress_callback(mode: str, clock: Clock) -> None:
+    gw = FakeGateway({POLL: [respond(video("in_progress", 10)), respond(DONE)],
+                      ("GET", "/v1/videos/task_2"): [respond(video("in_progress", 20))]})
+    engine = engine_on(gw, clock, interval=2.0, max_interval=2.0)
+    running_task(engine, "task_1")
+    running_task(engine, "task_2")
+    seen: list[tuple[str, int | None]] = []
+    outcomes = call(mode, engine, "resume", timeout=30,
+                    on_progress=lambda s: seen.append((s.task_id, s.progress)))
+    assert [type(o.error) for o in outcomes] == [TaskTimeoutError, type(None)]
+    assert ("task_1", 10) in seen
+    assert ("task_2", 20) in seen
+    assert clock.now <= 2 * 30  # each wait ended at the caller's timeout, not the default
+
+
 def test_resume_and_unconfirmed_read_every_page(clock: Clock) -> None:
     engine = engine_on(FakeGateway(), clock)
     journal = engine.journal
@@ -478,6 +516,17 @@ def test_chat_media_runs_once_journals_and_reports_progress(mode: str, clock: Cl
     again = call(mode, engine, "submit", "chat", spec)
     assert again.reused
     assert gw.count(*CHAT) == 1
+
+
+@MODES
+def test_run_shows_the_progress_of_chat_media(mode: str, clock: Clock) -> None:
+    gw = FakeGateway({CHAT: [chat_answer("🏃 进度 36..\n", "[v](https://cdn/o.mp4)")]})
+    engine = engine_on(gw, clock)
+    seen: list[int | None] = []
+    result = call(mode, engine, "run", "chat", TaskSpec(model="sora_video2", prompt="c"),
+                  on_progress=lambda s: seen.append(s.progress))
+    assert result.urls == ["https://cdn/o.mp4"]
+    assert 36 in seen
 
 
 @MODES
@@ -696,12 +745,16 @@ def test_run_submits_and_waits_passing_its_options(mode: str, clock: Clock) -> N
                   on_progress=lambda s: seen.append(s.progress))
     assert result.urls == ["https://cdn/v.mp4"]
     assert seen == [0, 50, 100]
+    assert call(mode, engine, "run", "openai-videos", SPEC).urls == ["https://cdn/v.mp4"]
+    assert gw.count(*CREATE) == 1  # the identical request is answered from the journal
     again = call(mode, engine, "run", "openai-videos", SPEC, new=True)
     assert again.urls == ["https://cdn/v.mp4"]
     assert gw.count(*CREATE) == 2
     gw.routes[POLL] = [respond(video("in_progress", 50))]
+    started = clock.now
     with pytest.raises(TaskTimeoutError):
         call(mode, engine, "run", "openai-videos", SPEC, new=True, timeout=5)
+    assert clock.now - started == pytest.approx(5.0)
     cancel = CancelToken()
     cancel.cancel()
     with pytest.raises(TaskCancelledError):
