@@ -505,10 +505,8 @@ class TaskEngine:
                                    ) as response:
             content_type = str(response.headers.get("content-type", ""))
             body = None
-            if "json" in content_type:  # the transport may already have read a JSON answer
-                body = getattr(response, "body", None)
-                if body is None:
-                    body = b"".join(response.iter_bytes())
+            if "json" in content_type:  # a small JSON answer carrying a link: read it whole
+                body = b"".join(response.iter_bytes())
         return self._content_items(record.kind, content_type, body, self.transport.url(path))
 
     async def _afetch_content(self, proto: TaskProtocol, record: TaskRecord) -> list[MediaItem]:
@@ -520,10 +518,8 @@ class TaskEngine:
         ) as response:
             content_type = str(response.headers.get("content-type", ""))
             body = None
-            if "json" in content_type:  # the transport may already have read a JSON answer
-                body = getattr(response, "body", None)
-                if body is None:
-                    body = b"".join([chunk async for chunk in response.aiter_bytes()])
+            if "json" in content_type:  # a small JSON answer carrying a link: read it whole
+                body = b"".join([chunk async for chunk in response.aiter_bytes()])
         return self._content_items(record.kind, content_type, body, self.transport.url(path))
 
     def _finish(self, record: TaskRecord, snapshot: TaskSnapshot) -> TaskSnapshot:
@@ -695,9 +691,9 @@ class TaskEngine:
             except GatewayError as error:
                 return TaskOutcome(record, error=error)
 
+        async def report(record: TaskRecord) -> TaskOutcome:
+            return TaskOutcome(record, error=await asyncio.to_thread(self._unconfirmed, record))
+
         polled = list(await asyncio.gather(*(one(record) for record in records)))
         unknown = await asyncio.to_thread(self.unconfirmed)
-        errors = await asyncio.gather(*(asyncio.to_thread(self._unconfirmed, record)
-                                        for record in unknown))
-        return polled + [TaskOutcome(record, error=error)
-                         for record, error in zip(unknown, errors, strict=True)]
+        return polled + list(await asyncio.gather(*(report(record) for record in unknown)))

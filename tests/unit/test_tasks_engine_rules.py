@@ -362,18 +362,15 @@ def test_resume_polls_what_nobody_polls_then_reports_unknown_creates(mode: str,
 
 @MODES
 def test_resume_passes_its_timeout_and_progress_callback(mode: str, clock: Clock) -> None:
-    gw = FakeGateway({POLL: [respond(video("in_progress", 10)), respond(DONE)],
-                      ("GET", "/v1/videos/task_2"): [respond(video("in_progress", 20))]})
+    gw = FakeGateway({POLL: [respond(video("in_progress", 10))]})
     engine = engine_on(gw, clock, interval=2.0, max_interval=2.0)
     running_task(engine, "task_1")
-    running_task(engine, "task_2")
-    seen: list[tuple[str, int | None]] = []
-    outcomes = call(mode, engine, "resume", timeout=30,
-                    on_progress=lambda s: seen.append((s.task_id, s.progress)))
-    assert [type(o.error) for o in outcomes] == [TaskTimeoutError, type(None)]
-    assert ("task_1", 10) in seen
-    assert ("task_2", 20) in seen
-    assert clock.now <= 2 * 30  # each wait ended at the caller's timeout, not the default
+    seen: list[int | None] = []
+    [outcome] = call(mode, engine, "resume", timeout=30,
+                     on_progress=lambda s: seen.append(s.progress))
+    assert isinstance(outcome.error, TaskTimeoutError)
+    assert seen == [10]
+    assert clock.now == pytest.approx(30.0)  # the caller's timeout, not the default 900 s
 
 
 def test_resume_and_unconfirmed_read_every_page(clock: Clock) -> None:
@@ -638,20 +635,34 @@ def test_no_link_anywhere_is_an_error_naming_the_task(
     error = caught.value
     assert (error.task_id, error.protocol, error.reason) == ("task_1", "openai-videos",
                                                              "no result link")
-    assert error.message.startswith("Task task_1 (openai-videos) succeeded but the gateway gave "
-                                    "no result link")
+    assert error.message == (
+        "Task task_1 (openai-videos) succeeded but the gateway gave no result link (looked in "
+        "result_url, url, video_url, metadata.url, provider fields, fail_reason and the "
+        "/content route). Check the task on the gateway's site.")
     [stored] = engine.records()
     assert stored.state == "succeeded"  # journaled: it is paid and done
 
 
 @MODES
-def test_an_empty_content_type_gives_no_mime_type(mode: str, clock: Clock) -> None:
-    content = httpx.Response(200, content=MP4, headers={"content-type": ""})
+@pytest.mark.parametrize("headers", [{"content-type": ""}, {}])
+def test_no_content_type_gives_no_mime_type(mode: str, clock: Clock, headers: dict[str, str]
+                                            ) -> None:
+    content = httpx.Response(200, content=MP4, headers=headers)
     gw = FakeGateway({POLL: [respond(video("completed", 100))], CONTENT: [content]})
     engine = engine_on(gw, clock)
     [item] = call(mode, engine.attach("task_1", "openai-videos"), "result").items
     assert item.mime_type is None
     assert item.needs_auth
+
+
+@MODES
+def test_a_failing_content_route_names_what_was_looked_for(mode: str, clock: Clock) -> None:
+    gone = respond({"error": {"message": "not found", "type": "invalid_request_error"}}, 404)
+    gw = FakeGateway({POLL: [respond(video("completed", 100))], CONTENT: [gone]})
+    engine = engine_on(gw, clock)
+    with pytest.raises(TaskError) as caught:
+        call(mode, engine.attach("task_1", "openai-videos"), "result")
+    assert "Locating the result of task_1 failed: not found" in caught.value.message
 
 
 @MODES
