@@ -243,7 +243,7 @@ class TaskEngine:
         (its worker's lease runs); an error when its outcome cannot be known."""
         if found.state == "submitting" and (found.lease_until or 0.0) > self._now():
             return None
-        if found.state in ("submitting", "unknown") or not found.task_id:
+        if not found.task_id:  # submitting with its worker dead, or unknown: never confirmed
             raise self._unconfirmed(found)
         found.reused = True
         return found
@@ -487,14 +487,14 @@ class TaskEngine:
 
     def _content_items(self, kind: str, content_type: str, body: bytes | None, url: str
                        ) -> list[MediaItem]:
-        media_kind: MediaKind = kind if kind in ("image", "video", "audio") else "video"  # type: ignore[assignment]
+        media_kind: MediaKind = kind if kind in ("image", "audio") else "video"  # type: ignore[assignment]
         if body is not None:  # JSON answer carrying a link
             try:
                 urls = find_result_urls(json.loads(body), succeeded=True)
             except ValueError:
                 urls = []
             return [MediaItem(media_kind, url=link) for link in urls]
-        mime = content_type.split(";", 1)[0].strip() or None
+        mime = content_type.partition(";")[0].strip() or None
         return [MediaItem(media_kind, url=url, mime_type=mime, needs_auth=True)]
 
     def _fetch_content(self, proto: TaskProtocol, record: TaskRecord) -> list[MediaItem]:

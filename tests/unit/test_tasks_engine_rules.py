@@ -399,6 +399,9 @@ def test_unconfirmed_lists_dead_creates_not_live_ones(clock: Clock) -> None:
                                     kind="video", model="m", fingerprint="a", request={})
     ended = in_flight(engine, until=NOW, spec=TaskSpec(model="m", prompt="b"))
     in_flight(engine, until=NOW + 1, spec=TaskSpec(model="m", prompt="c"))
+    elsewhere = engine.journal.begin(protocol="openai-videos", gateway="https://other",
+                                     kind="video", model="m", fingerprint="d", request={})
+    engine.journal.mark(elsewhere.local_id, "unknown")  # another gateway's: not reported here
     assert [r.local_id for r in engine.unconfirmed()] == [ended.local_id, no_lease.local_id]
 
 
@@ -595,7 +598,8 @@ def test_a_poll_with_no_status_and_no_error_is_still_pending(mode: str, clock: C
                                                   ("audio", "audio"), ("other", "video")])
 def test_a_result_without_a_link_is_the_content_route(mode: str, clock: Clock, kind: str,
                                                       media_kind: str) -> None:
-    content = httpx.Response(200, content=MP4, headers={"content-type": "video/mp4; x=1"})
+    content = httpx.Response(200, content=MP4,
+                             headers={"content-type": "video/mp4; codecs=avc1; x=1"})
     gw = FakeGateway({POLL: [respond(video("completed", 100))], CONTENT: [content]})
     engine = engine_on(gw, clock)
     handle = engine.attach("task_1", "openai-videos", kind=kind)
@@ -610,9 +614,11 @@ def test_a_result_without_a_link_is_the_content_route(mode: str, clock: Clock, k
 
 
 @MODES
-def test_a_content_route_answering_json_gives_its_links(mode: str, clock: Clock) -> None:
-    gw = FakeGateway({POLL: [respond(video("completed", 100))],
-                      CONTENT: [respond({"url": "https://cdn/c.mp4"})]})
+@pytest.mark.parametrize("answer", [{"url": "https://cdn/c.mp4"},
+                                    {"fail_reason": "https://cdn/c.mp4"}])  # legacy new-api
+def test_a_content_route_answering_json_gives_its_links(mode: str, clock: Clock,
+                                                        answer: dict[str, Any]) -> None:
+    gw = FakeGateway({POLL: [respond(video("completed", 100))], CONTENT: [respond(answer)]})
     engine = engine_on(gw, clock)
     handle = engine.attach("task_1", "openai-videos", kind="image")
     [item] = call(mode, handle, "result").items
