@@ -384,13 +384,12 @@ def test_resume_and_unconfirmed_read_every_page(clock: Clock) -> None:
         record = journal.begin(protocol="openai-videos", gateway=engine.gateway, kind="video",
                                model="m", fingerprint=f"p{n}", request={})
         journal.submitted(record.local_id, f"t{n}", {})
-    unknown = engine.unconfirmed()
-    assert len({r.local_id for r in unknown}) == pages
-    assert {r.state for r in unknown} == {"unknown"}
-    unfinished = engine.unfinished()
-    assert len({r.local_id for r in unfinished}) == pages
-    assert [r.local_id for r in unfinished] == sorted((r.local_id for r in unfinished),
-                                                      reverse=True)
+    unknown = [r.local_id for r in engine.unconfirmed()]
+    assert len(unknown) == len(set(unknown)) == pages  # each once: pages neither gap nor overlap
+    assert unknown == sorted(unknown, reverse=True)
+    unfinished = [r.local_id for r in engine.unfinished()]
+    assert len(unfinished) == len(set(unfinished)) == pages
+    assert unfinished == sorted(unfinished, reverse=True)
 
 
 def test_unconfirmed_lists_dead_creates_not_live_ones(clock: Clock) -> None:
@@ -669,6 +668,8 @@ def test_a_failing_content_route_names_what_was_looked_for(mode: str, clock: Clo
     with pytest.raises(TaskError) as caught:
         call(mode, engine.attach("task_1", "openai-videos"), "result")
     assert "Locating the result of task_1 failed: not found" in caught.value.message
+    [record] = engine.records()
+    assert (record.kind, record.model) == ("video", None)  # attach's defaults
 
 
 @MODES
