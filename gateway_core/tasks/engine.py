@@ -238,7 +238,7 @@ class TaskEngine:
             return Claim(self.journal.begin(**fields, lease=lease), created=True)
         return self.journal.claim(**fields, since=now - self.dedup_window, lease=lease)
 
-    def _shared(self, protocol: TaskProtocol, found: TaskRecord) -> TaskRecord | None:
+    def _shared(self, found: TaskRecord) -> TaskRecord | None:
         """The identical request's record to share; None while its create is still in flight
         (its worker's lease runs); an error when its outcome cannot be known."""
         if found.state == "submitting" and (found.lease_until or 0.0) > self._now():
@@ -289,28 +289,28 @@ class TaskEngine:
                         ) -> tuple[TaskRecord, bool]:
         """(record, created): a new intent row to send, or an identical request's record to
         share, after waiting (at most its lease) for its create to be answered."""
-        for delay in _claim_waits():
+        waits = _claim_waits()
+        while True:
             claim = self._claim(protocol, spec, new)
             if claim.created:
                 return claim.record, True
-            shared = self._shared(protocol, claim.record)
+            shared = self._shared(claim.record)
             if shared is not None:
                 return shared, False
-            self.poller.pause(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+            self.poller.pause(next(waits))
 
     async def _aclaim_or_share(self, protocol: TaskProtocol, spec: TaskSpec, new: bool
                                ) -> tuple[TaskRecord, bool]:
         """Async twin of :meth:`_claim_or_share` (journal calls off the event loop)."""
-        for delay in _claim_waits():
+        waits = _claim_waits()
+        while True:
             claim = await asyncio.to_thread(self._claim, protocol, spec, new)
             if claim.created:
                 return claim.record, True
-            shared = await asyncio.to_thread(self._shared, protocol, claim.record)
+            shared = await asyncio.to_thread(self._shared, claim.record)
             if shared is not None:
                 return shared, False
-            await self.poller.apause(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+            await self.poller.apause(next(waits))
 
     def _send_failed(self, record: TaskRecord, error: GatewayError) -> None:
         """Forget the intent if nothing can have been paid; else keep it as ``unknown``.

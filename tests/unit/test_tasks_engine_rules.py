@@ -222,6 +222,10 @@ def test_the_create_lease_covers_the_longest_create(clock: Clock) -> None:
     assert row.request == SPEC.summary()
     [done] = engine.records()
     assert (done.state, done.lease_owner, done.lease_until) == ("pending", None, None)
+    seen.clear()
+    engine.submit("openai-videos", SPEC, new=True)  # no look-up, but a lease all the same
+    assert [(r.state, r.lease_until) for r in seen[:1]] == [("submitting",
+                                                              NOW + engine.submit_lease)]
     with_deadline = FakeGateway(timeout=10.0, max_retries=2, deadline=100.0)
     assert engine_on(with_deadline, clock).submit_lease == 130.0
 
@@ -739,7 +743,8 @@ def test_a_record_without_a_task_id_cannot_be_waited_for(mode: str, clock: Clock
     with pytest.raises(TaskError) as caught:
         call(mode, engine, "wait", record)
     assert (caught.value.reason, caught.value.protocol) == ("no task id", "openai-videos")
-    assert "has no task id" in caught.value.message
+    assert caught.value.message == ("This openai-videos request has no task id (its create "
+                                    "never confirmed); it cannot be polled.")
     assert gw.requests == []
 
 
@@ -748,9 +753,11 @@ def test_the_wait_timeout_is_the_callers(mode: str, clock: Clock) -> None:
     gw = FakeGateway({POLL: [respond(video("in_progress", 10))]})
     engine = engine_on(gw, clock, interval=2.0, max_interval=2.0, timeout=900.0)
     handle = engine.attach("task_1", "openai-videos")
-    with pytest.raises(TaskTimeoutError):
+    with pytest.raises(TaskTimeoutError) as caught:
         call(mode, handle, "result", timeout=10)
     assert clock.now == pytest.approx(10.0)
+    assert caught.value.message.startswith("Task task_1 (openai-videos) did not finish within "
+                                           "10 s")
 
 
 @MODES
@@ -873,3 +880,67 @@ def test_a_resumed_kling_task_polls_the_route_it_was_created_on(clock: Clock,
     outcomes = engine_on(again, later, journal=path).resume()
     assert [o.result.urls for o in outcomes if o.result] == [["https://cdn/k.mp4"]]
     assert [r.url.path for r in again.requests] == [route[1]]
+
+
+def test_engine_defaults_and_poll_settings(clock: Clock) -> None:
+    gw = FakeGateway({("POST", "/mj/submit/imagine"): [
+        respond({"code": 23, "description": "队列已满"})]})
+    engine = TaskEngine(gw.client.transport, journal=False, poll=PollSettings(interval=3.0))
+    assert engine.poller.settings == PollSettings(interval=3.0)
+    assert TaskEngine(gw.client.transport, journal=False).poller.settings == PollSettings()
+    engine.poller = Poller(PollSettings(), sleep=clock.sleep, clock=clock.clock)
+    with pytest.raises(TaskError, match="queue is full"):
+        engine.submit("midjourney", TaskSpec(kind="image", prompt="a fox"))
+    assert gw.count("POST", "/mj/submit/imagine") == 4  # three re-submissions by default
+
+
+def test_identical_means_same_protocol_gateway_and_request(clock: Clock) -> None:
+    shared = MemoryJournal()
+    gw = FakeGateway({CREATE: [respond(video("queued"))],
+                      ("POST", "/v1/video/generations"): [respond({"task_id": "n1"})]})
+    engine = engine_on(gw, clock, journal=shared)
+    engine.submit("openai-videos", SPEC)
+    assert not engine.submit("newapi-video", SPEC).reused  # another protocol
+    other = engine_on(FakeGateway({CREATE: [respond(video("queued"))]}), clock, journal=shared)
+    other.gateway = "https://other-gateway.example.com"
+    assert not other.submit("openai-videos", SPEC).reused  # another gateway
+    engine.dedup_window = 0.5  # any positive window looks
+    assert engine.submit("openai-videos", SPEC).reused
+
+
+def test_two_engines_of_one_process_do_not_share_a_poll_lease(clock: Clock) -> None:
+    shared = MemoryJournal()
+    first = engine_on(FakeGateway(), clock, journal=shared)
+    second = engine_on(FakeGateway(), clock, journal=shared)
+    record = running_task(first)
+    assert [r.local_id for r in first.adoptable()] == [record.local_id]
+    assert second.adoptable() == []  # alive, in this very process: not taken over
+    assert [r.local_id for r in first.adoptable()] == [record.local_id]  # renewed
+
+
+def test_a_local_image_is_sent_as_a_file(clock: Clock) -> None:
+    from tests.unit.media_fakes import PNG
+
+    gw = FakeGateway({CREATE: [respond(video("queued"))]})
+    engine = engine_on(gw, clock)
+    spec = make_spec(kind="video", model="sora-2", prompt="a cat", images=[PNG], seconds=4,
+                     params={})
+    engine.submit("openai-videos", spec)
+    [request] = gw.requests
+    assert request.headers["content-type"].startswith("multipart/form-data")
+    body = request.content
+    assert b'name="prompt"' in body
+    assert b'name="seconds"' in body
+    assert b'name="input_reference"' in body
+    assert PNG in body
+
+
+@MODES
+def test_auto_submit_chooses_by_the_requested_model(mode: str, clock: Clock) -> None:
+    models = {"data": [{"id": "sora-2", "supported_endpoint_types": ["openai-video"]}]}
+    gw = FakeGateway({("GET", "/v1/models"): [respond(models)],
+                      CREATE: [respond(video("queued"))]})
+    engine = engine_on(gw, clock)
+    handle = call(mode, engine, "submit", "auto", SPEC)
+    assert (handle.protocol, handle.task_id) == ("openai-videos", "task_1")
+    assert gw.count(*CREATE) == 1
