@@ -41,13 +41,13 @@ class Target:
     functions: tuple[str, ...] = ()
     """If given, only these functions' mutants are run (``Class.method`` or ``function``)."""
     select: tuple[str, ...] = ()
-    """More pytest arguments narrowing the tests (``-k``), e.g. to leave out a backend that
-    needs a server."""
+    """More pytest arguments narrowing the tests (``-m "not redis"``: leave out the backend
+    that needs a server)."""
 
 
 _JOURNAL_TESTS = ("tests/integration/test_journal_contract.py", "tests/unit/test_tasks_journal.py",
                   "tests/unit/test_journal_keeps_no_key.py")
-_NO_REDIS = ("-k", "not redis")
+_NO_REDIS = ("-m", "not redis")
 
 TARGETS: dict[str, Target] = {
     "sse": Target("gateway_core/sse.py",

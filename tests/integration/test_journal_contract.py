@@ -23,7 +23,7 @@ from gateway_core.tasks.types import TaskSnapshot
 GW = "https://gw"
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 def journal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Journal]:
     if request.param == "memory":
         yield MemoryJournal()
@@ -131,6 +131,10 @@ def test_an_unknown_id_is_one_typed_error(journal: Journal, operation: str) -> N
     with pytest.raises(UnknownRecordError) as caught:
         calls[operation]()
     assert caught.value.local_id == 999
+    assert caught.value.reason == "unknown record"
+    assert caught.value.message == (
+        "Task record 999 is not in the journal (discarded, or another journal file or Redis "
+        "database). Check GATEWAY_TASK_JOURNAL.")
     assert journal.get(999) is None
 
 
@@ -174,6 +178,9 @@ def test_claim_finds_or_creates_atomically_across_threads(journal: Journal) -> N
     assert len({c.record.local_id for c in claims}) == 1
     created = next(c for c in claims if c.created)
     assert (created.record.lease_owner, created.record.lease_until) == ("worker", 1e12)
+    assert (created.record.protocol, created.record.gateway, created.record.kind,
+            created.record.model, created.record.state) == ("openai-videos", GW, "video", "m",
+                                                            "submitting")
     journal.mark(created.record.local_id, "failed")  # failed: the next claim makes a new row
     again = journal.claim(protocol="openai-videos", gateway=GW, kind="video", model="m",
                           fingerprint="one", request={}, since=0.0, lease=("w2", 1.0))
@@ -191,6 +198,7 @@ def test_leases_expire_and_belong_to_one_worker(journal: Journal) -> None:
     stored = journal.get(local_id)
     assert stored is not None
     assert (stored.lease_owner, stored.lease_until) == ("b", 400.0)
+    assert journal.lease(local_id, "c", until=500.0, now=400.0)  # a lease ends at its until
 
 
 def test_pickles_and_still_works(journal: Journal) -> None:
@@ -201,6 +209,7 @@ def test_pickles_and_still_works(journal: Journal) -> None:
     copy.submitted(begin(copy, "other"), "t9", {})
 
 
+@pytest.mark.redis
 def test_open_journal_understands_redis_urls(redis_url: str, monkeypatch: pytest.MonkeyPatch
                                              ) -> None:
     monkeypatch.setenv("GATEWAY_TASK_JOURNAL", redis_url)
@@ -236,7 +245,8 @@ def test_a_record_keeps_what_it_was_given(journal: Journal) -> None:
     assert (record.lease_owner, record.lease_until) == (None, None)
     leased = journal.begin(protocol="kling", gateway=GW, kind="video", model="k",
                            fingerprint="g", request={}, lease=("me", 5.0))
-    assert (leased.lease_owner, leased.lease_until) == ("me", 5.0)
+    assert (leased.lease_owner, leased.lease_until, leased.model) == ("me", 5.0, "k")
+    assert record.updated_at == record.created_at
     accepted = journal.submitted(leased.local_id, "t1", {"action": "image2video"})
     assert (accepted.state, accepted.lease_owner, accepted.lease_until) == ("pending", None, None)
     stored = journal.get(record.local_id)
@@ -309,3 +319,24 @@ def test_a_pickled_copy_keeps_the_rows_and_never_reuses_an_id(journal: Journal) 
     assert found.local_id == local_id
     assert [r.local_id for r in copy.records(GW, ("pending",))] == [local_id]
     assert begin(copy, "next") > local_id
+
+
+def test_ids_count_from_one_and_updates_move_the_clock(journal: Journal) -> None:
+    first = journal.begin(protocol="p", gateway=GW, kind="video", model=None, fingerprint="a",
+                          request={})
+    assert [first.local_id, begin(journal, "b"), begin(journal, "c")] == [1, 2, 3]
+    accepted = journal.submitted(1, "t", {})
+    assert accepted.updated_at >= first.updated_at
+    journal.update(1, snapshot("running"))
+    stored = journal.get(1)
+    assert stored is not None
+    assert stored.updated_at >= accepted.updated_at
+
+
+def test_listings_of_an_empty_state_and_the_default_page(journal: Journal) -> None:
+    assert journal.records(GW, ("running",)) == []  # a state no record ever had
+    assert journal.records(None, ("running", "pending")) == []
+    ids = [begin(journal, f"fp{n}") for n in range(101)]
+    assert len(journal.records()) == 100  # the default page
+    assert [r.local_id for r in journal.records(GW, None, 1)] == [ids[-1]]
+    assert [r.local_id for r in journal.records(GW, ("submitting",), 1)] == [ids[-1]]

@@ -91,7 +91,10 @@ def test_no_setting_is_the_cache_file(tmp_path: Path, monkeypatch: pytest.Monkey
     assert isinstance(journal, SqliteJournal)
     assert journal.path == tmp_path / "ai-gateway-kit" / "tasks.sqlite3"
     monkeypatch.delenv("GATEWAY_TASK_JOURNAL")
-    assert isinstance(open_journal(True), SqliteJournal)
+    unset = open_journal(True)
+    assert isinstance(unset, SqliteJournal)
+    assert unset.path == tmp_path / "ai-gateway-kit" / "tasks.sqlite3"
+    assert repr(MemoryJournal()) == "MemoryJournal()"
     assert open_journal(f" {tmp_path / 'j.db'} ").path == tmp_path / "j.db"  # type: ignore[attr-defined]
 
 
@@ -100,7 +103,9 @@ def test_no_setting_is_the_cache_file(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_redis_urls_open_the_redis_journal(url: str) -> None:
     from gateway_core.coordination.redis_journal import RedisJournal
 
-    assert isinstance(open_journal(url), RedisJournal)  # connects on first use, not here
+    journal = open_journal(url)
+    assert isinstance(journal, RedisJournal)  # connects on first use, not here
+    assert journal.url == url
 
 
 def test_sqlite_journal_makes_its_directory_in_wal_mode(tmp_path: Path) -> None:
