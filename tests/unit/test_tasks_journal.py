@@ -16,6 +16,7 @@ def test_default_path_follows_xdg_cache_home(tmp_path: Path, monkeypatch: pytest
     assert default_journal_path() == tmp_path / "cache" / "ai-gateway-kit" / "tasks.sqlite3"
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "windows"))  # read on Windows only
     assert default_journal_path() == tmp_path / "home" / ".cache" / "ai-gateway-kit" / \
         "tasks.sqlite3"
 
