@@ -502,12 +502,11 @@ class TaskEngine:
         if path is None:
             return []
         with self.transport.stream("GET", path, what=f"Locating the result of {record.task_id}"
-                                   ) as response:
+                                   ) as response:  # the file itself is not downloaded
             content_type = str(response.headers.get("content-type", ""))
-            body = None
-            if "json" in content_type:  # a small JSON answer carrying a link: read it whole
-                body = b"".join(response.iter_bytes())
-        return self._content_items(record.kind, content_type, body, self.transport.url(path))
+        # ``body``: the whole answer when it is JSON (carrying a link), else None (the file)
+        return self._content_items(record.kind, content_type, response.body,
+                                   self.transport.url(path))
 
     async def _afetch_content(self, proto: TaskProtocol, record: TaskRecord) -> list[MediaItem]:
         path = proto.content_path(record.task_id or "", record.meta)
@@ -517,10 +516,8 @@ class TaskEngine:
             "GET", path, what=f"Locating the result of {record.task_id}"
         ) as response:
             content_type = str(response.headers.get("content-type", ""))
-            body = None
-            if "json" in content_type:  # a small JSON answer carrying a link: read it whole
-                body = b"".join([chunk async for chunk in response.aiter_bytes()])
-        return self._content_items(record.kind, content_type, body, self.transport.url(path))
+        return self._content_items(record.kind, content_type, response.body,
+                                   self.transport.url(path))
 
     def _finish(self, record: TaskRecord, snapshot: TaskSnapshot) -> TaskSnapshot:
         self.journal.update(record.local_id, snapshot)
