@@ -444,14 +444,20 @@ def test_a_full_queue_then_accepted(mode: str, clock: Clock) -> None:
 
 @MODES
 def test_a_refused_create_is_forgotten_and_a_5xx_kept_unknown(mode: str, clock: Clock) -> None:
-    gw = FakeGateway({CREATE: [respond({"error": {"message": "bad size"}}, 400)]})
+    gw = FakeGateway({CREATE: [respond({"error": {"message": "bad size"}}, 400)]},
+                     max_retries=3)
     engine = engine_on(gw, clock)
     with pytest.raises(BadRequestError):
+        call(mode, engine, "submit", "openai-videos", SPEC)
+    assert engine.records() == []
+    gw.routes[CREATE] = [respond({"error": {"message": "in a 200", "type": "x"}})]
+    with pytest.raises(APIError):  # an error envelope in a 200 is a refusal too
         call(mode, engine, "submit", "openai-videos", SPEC)
     assert engine.records() == []
     gw.routes[CREATE] = [respond({"error": {"message": "upstream died"}}, 502)]
     with pytest.raises(APIError):
         call(mode, engine, "submit", "openai-videos", SPEC)
+    assert gw.count(*CREATE) == 3  # a paid create is never re-sent, retries or not
     [kept] = engine.records()
     assert kept.state == "unknown"
     assert (kept.reason or "").startswith("Creating a video failed: upstream died")
@@ -816,6 +822,9 @@ def test_records_filters_by_state_and_limit(clock: Clock) -> None:
                                                                         first.local_id]
     assert [r.local_id for r in engine.records(limit=1)] == [third.local_id]
     assert engine.records(states=[]) == []
+    other = engine.journal.begin(protocol="openai-videos", gateway="https://other",
+                                 kind="video", model="m", fingerprint="o", request={})
+    assert other.local_id not in {r.local_id for r in engine.records()}  # this gateway's only
 
 
 def test_a_handle_says_what_it_is(clock: Clock) -> None:
@@ -918,14 +927,15 @@ def test_two_engines_of_one_process_do_not_share_a_poll_lease(clock: Clock) -> N
     assert [r.local_id for r in first.adoptable()] == [record.local_id]  # renewed
 
 
-def test_a_local_image_is_sent_as_a_file(clock: Clock) -> None:
+@MODES
+def test_a_local_image_is_sent_as_a_file(mode: str, clock: Clock) -> None:
     from tests.unit.media_fakes import PNG
 
     gw = FakeGateway({CREATE: [respond(video("queued"))]})
     engine = engine_on(gw, clock)
     spec = make_spec(kind="video", model="sora-2", prompt="a cat", images=[PNG], seconds=4,
                      params={})
-    engine.submit("openai-videos", spec)
+    call(mode, engine, "submit", "openai-videos", spec)
     [request] = gw.requests
     assert request.headers["content-type"].startswith("multipart/form-data")
     body = request.content
@@ -944,3 +954,28 @@ def test_auto_submit_chooses_by_the_requested_model(mode: str, clock: Clock) -> 
     handle = call(mode, engine, "submit", "auto", SPEC)
     assert (handle.protocol, handle.task_id) == ("openai-videos", "task_1")
     assert gw.count(*CREATE) == 1
+
+
+@MODES
+def test_submit_takes_a_protocol_object(mode: str, clock: Clock) -> None:
+    from gateway_core.tasks import get_protocol
+
+    gw = FakeGateway({CREATE: [respond(video("queued"))]})
+    engine = engine_on(gw, clock)
+    handle = call(mode, engine, "submit", get_protocol("openai-videos"), SPEC)
+    assert (handle.protocol, handle.task_id) == ("openai-videos", "task_1")
+    assert gw.count("GET", "/v1/models") == 0  # nothing to resolve
+
+
+@MODES
+def test_a_poll_sends_the_protocols_query_parameters(mode: str, clock: Clock) -> None:
+    gw = FakeGateway({
+        ("POST", "/v1/video/create"): [respond({"id": "veo:abc/x+y", "status": "pending"})],
+        ("GET", "/v1/video/query"): [respond({"id": "veo:abc/x+y", "status": "success",
+                                              "video_url": "https://cdn/u.mp4"})],
+    })
+    engine = engine_on(gw, clock)
+    handle = call(mode, engine, "submit", "unified-video", TaskSpec(model="veo", prompt="x"))
+    assert call(mode, handle, "result").urls == ["https://cdn/u.mp4"]
+    [query] = [r for r in gw.requests if r.method == "GET"]
+    assert query.url.params["id"] == "veo:abc/x+y"
