@@ -22,7 +22,13 @@ import httpx
 import pytest
 
 from gateway_core.coordination.memory_journal import MemoryJournal
-from gateway_core.errors import APIError, BadRequestError, TaskError, TaskTimeoutError
+from gateway_core.errors import (
+    APIError,
+    BadRequestError,
+    NoMediaLinkError,
+    TaskError,
+    TaskTimeoutError,
+)
 from gateway_core.tasks import (
     CancelToken,
     Poller,
@@ -31,6 +37,7 @@ from gateway_core.tasks import (
     TaskEngine,
     TaskSpec,
 )
+from gateway_core.tasks.base import NO_MEDIA_LINK
 from gateway_core.tasks.specs import make_spec
 from gateway_core.tasks.types import TaskRecord, TaskSnapshot
 from tests.unit.chat_streams import chunk, sse
@@ -593,6 +600,22 @@ def test_an_error_in_a_200_poll_is_a_typed_error_without_the_key(mode: str, cloc
 
 
 @MODES
+def test_a_poll_error_never_shows_a_secret_header(mode: str, clock: Clock) -> None:
+    token = "relay-token-5f1c9a7e"
+    gw = FakeGateway({
+        CREATE: [respond(video("queued"))],
+        POLL: [respond({"error": {"message": f"bad token {token}", "type": "new_api_error"}})],
+    }, headers={"X-Relay-Token": token})
+    engine = engine_on(gw, clock, max_poll_errors=0)
+    handle = call(mode, engine, "submit", "openai-videos", SPEC)
+    with pytest.raises(TaskError) as caught:
+        call(mode, handle, "result")
+    assert "bad token" in str(caught.value)
+    assert token not in str(caught.value)
+    assert token not in (caught.value.reason or "")
+
+
+@MODES
 def test_a_poll_with_no_status_and_no_error_is_still_pending(mode: str, clock: Clock) -> None:
     gw = FakeGateway({CREATE: [respond(video("queued"))],
                       POLL: [respond({"id": "task_1"}), respond(DONE)]})
@@ -712,7 +735,15 @@ def test_a_finished_task_is_answered_from_the_journal(mode: str, clock: Clock) -
     assert lost is not None
     with pytest.raises(TaskError) as caught:
         call(mode, lost, "result")
-    assert (caught.value.task_id, caught.value.reason) == ("task_2", "quota")
+    assert (caught.value.task_id, caught.value.protocol, caught.value.reason) == (
+        "task_2", "openai-videos", "quota")
+    chat = running_task(engine, "chat-9", protocol="chat")
+    engine.journal.update(chat.local_id, TaskSnapshot(
+        "chat-9", "chat", "failed", status=NO_MEDIA_LINK, reason="the model answered text"))
+    answered_text = engine.find("chat-9", "chat")
+    assert answered_text is not None
+    with pytest.raises(NoMediaLinkError):  # the journaled status keeps the error's class
+        call(mode, answered_text, "result")
     assert gw.requests == []  # nothing polled
     assert engine.find("task_3", "openai-videos") is None
 
