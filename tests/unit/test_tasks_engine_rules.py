@@ -856,6 +856,9 @@ def test_records_filters_by_state_and_limit(clock: Clock) -> None:
     other = engine.journal.begin(protocol="openai-videos", gateway="https://other",
                                  kind="video", model="m", fingerprint="o", request={})
     assert other.local_id not in {r.local_id for r in engine.records()}  # this gateway's only
+    for n in range(100):
+        running_task(engine, f"more-{n}")
+    assert len(engine.records()) == 100  # the default page
 
 
 def test_a_handle_says_what_it_is(clock: Clock) -> None:
