@@ -3,7 +3,7 @@
 Backends: :class:`~.memory_journal.MemoryJournal` (one process),
 :class:`~.sqlite_journal.SqliteJournal` (the processes of one machine) and
 :class:`~.redis_journal.RedisJournal` (a fleet). One contract test suite runs against all of
-them (``tests/unit/test_journal_contract.py``); the rules it pins:
+them (``tests/integration/test_journal_contract.py``); the rules it pins:
 
 * ``records(states=None)`` means every state, ``records(states=())`` means none;
 * ``submitted`` / ``mark`` / ``update`` / ``lease`` on an id that is not there raise

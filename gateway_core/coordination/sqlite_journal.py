@@ -147,13 +147,13 @@ class SqliteJournal(Journal):
 
     @staticmethod
     def _record(row: sqlite3.Row) -> TaskRecord:
-        values = dict(zip(row.keys(), tuple(row), strict=True))
+        values = {name: row[name] for name in _COLUMNS}
         for name, empty in (("meta", {}), ("request", {}), ("result", [])):
             try:
                 values[name] = json.loads(values[name]) if values[name] else empty
             except ValueError:
                 values[name] = empty
-        return TaskRecord(**{k: values[k] for k in _COLUMNS})
+        return TaskRecord(**values)
 
     @staticmethod
     def _fetch(db: sqlite3.Connection, local_id: int) -> TaskRecord:

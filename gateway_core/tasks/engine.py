@@ -238,12 +238,12 @@ class TaskEngine:
             return Claim(self.journal.begin(**fields, lease=lease), created=True)
         return self.journal.claim(**fields, since=now - self.dedup_window, lease=lease)
 
-    def _shared(self, protocol: TaskProtocol, found: TaskRecord) -> TaskRecord | None:
+    def _shared(self, found: TaskRecord) -> TaskRecord | None:
         """The identical request's record to share; None while its create is still in flight
         (its worker's lease runs); an error when its outcome cannot be known."""
         if found.state == "submitting" and (found.lease_until or 0.0) > self._now():
             return None
-        if found.state in ("submitting", "unknown") or not found.task_id:
+        if not found.task_id:  # submitting with its worker dead, or unknown: never confirmed
             raise self._unconfirmed(found)
         found.reused = True
         return found
@@ -289,28 +289,28 @@ class TaskEngine:
                         ) -> tuple[TaskRecord, bool]:
         """(record, created): a new intent row to send, or an identical request's record to
         share, after waiting (at most its lease) for its create to be answered."""
-        for delay in _claim_waits():
+        waits = _claim_waits()
+        while True:
             claim = self._claim(protocol, spec, new)
             if claim.created:
                 return claim.record, True
-            shared = self._shared(protocol, claim.record)
+            shared = self._shared(claim.record)
             if shared is not None:
                 return shared, False
-            self.poller.pause(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+            self.poller.pause(next(waits))
 
     async def _aclaim_or_share(self, protocol: TaskProtocol, spec: TaskSpec, new: bool
                                ) -> tuple[TaskRecord, bool]:
         """Async twin of :meth:`_claim_or_share` (journal calls off the event loop)."""
-        for delay in _claim_waits():
+        waits = _claim_waits()
+        while True:
             claim = await asyncio.to_thread(self._claim, protocol, spec, new)
             if claim.created:
                 return claim.record, True
-            shared = await asyncio.to_thread(self._shared, protocol, claim.record)
+            shared = await asyncio.to_thread(self._shared, claim.record)
             if shared is not None:
                 return shared, False
-            await self.poller.apause(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+            await self.poller.apause(next(waits))
 
     def _send_failed(self, record: TaskRecord, error: GatewayError) -> None:
         """Forget the intent if nothing can have been paid; else keep it as ``unknown``.
@@ -487,14 +487,14 @@ class TaskEngine:
 
     def _content_items(self, kind: str, content_type: str, body: bytes | None, url: str
                        ) -> list[MediaItem]:
-        media_kind: MediaKind = kind if kind in ("image", "video", "audio") else "video"  # type: ignore[assignment]
+        media_kind: MediaKind = kind if kind in ("image", "audio") else "video"  # type: ignore[assignment]
         if body is not None:  # JSON answer carrying a link
             try:
                 urls = find_result_urls(json.loads(body), succeeded=True)
             except ValueError:
                 urls = []
             return [MediaItem(media_kind, url=link) for link in urls]
-        mime = content_type.split(";", 1)[0].strip() or None
+        mime = content_type.partition(";")[0].strip() or None
         return [MediaItem(media_kind, url=url, mime_type=mime, needs_auth=True)]
 
     def _fetch_content(self, proto: TaskProtocol, record: TaskRecord) -> list[MediaItem]:
@@ -502,14 +502,11 @@ class TaskEngine:
         if path is None:
             return []
         with self.transport.stream("GET", path, what=f"Locating the result of {record.task_id}"
-                                   ) as response:
+                                   ) as response:  # the file itself is not downloaded
             content_type = str(response.headers.get("content-type", ""))
-            body = None
-            if "json" in content_type:  # the transport may already have read a JSON answer
-                body = getattr(response, "body", None)
-                if body is None:
-                    body = b"".join(response.iter_bytes())
-        return self._content_items(record.kind, content_type, body, self.transport.url(path))
+        # ``body``: the whole answer when it is JSON (carrying a link), else None (the file)
+        return self._content_items(record.kind, content_type, response.body,
+                                   self.transport.url(path))
 
     async def _afetch_content(self, proto: TaskProtocol, record: TaskRecord) -> list[MediaItem]:
         path = proto.content_path(record.task_id or "", record.meta)
@@ -519,12 +516,8 @@ class TaskEngine:
             "GET", path, what=f"Locating the result of {record.task_id}"
         ) as response:
             content_type = str(response.headers.get("content-type", ""))
-            body = None
-            if "json" in content_type:  # the transport may already have read a JSON answer
-                body = getattr(response, "body", None)
-                if body is None:
-                    body = b"".join([chunk async for chunk in response.aiter_bytes()])
-        return self._content_items(record.kind, content_type, body, self.transport.url(path))
+        return self._content_items(record.kind, content_type, response.body,
+                                   self.transport.url(path))
 
     def _finish(self, record: TaskRecord, snapshot: TaskSnapshot) -> TaskSnapshot:
         self.journal.update(record.local_id, snapshot)
@@ -569,6 +562,12 @@ class TaskEngine:
                                status=record.status)
         return None
 
+    @staticmethod
+    def _unfinished(first: TaskSnapshot | None) -> TaskSnapshot | None:
+        """The create's answer for the poll loop to start from; one that finished without a
+        result is dropped, so the task is polled (and its ``/content`` route asked)."""
+        return None if first is None or first.done else first
+
     def wait(self, record: TaskRecord, *, timeout: float | None = None,
              on_progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
              first: TaskSnapshot | None = None) -> TaskSnapshot:
@@ -579,7 +578,7 @@ class TaskEngine:
         self._poll_call(record)
         return self._poller(timeout).run(
             lambda: self.poll(record), task_id=record.task_id or "", protocol=record.protocol,
-            on_progress=on_progress, cancel=cancel, first=first,
+            on_progress=on_progress, cancel=cancel, first=self._unfinished(first),
         )
 
     async def await_(self, record: TaskRecord, *, timeout: float | None = None,
@@ -593,7 +592,7 @@ class TaskEngine:
         self._poll_call(record)
         return await self._poller(timeout).arun(
             lambda: self.apoll(record), task_id=record.task_id or "", protocol=record.protocol,
-            on_progress=on_progress, cancel=cancel, first=first,
+            on_progress=on_progress, cancel=cancel, first=self._unfinished(first),
         )
 
     def run(self, protocol: str | TaskProtocol, spec: TaskSpec, *, new: bool = False,
@@ -689,9 +688,9 @@ class TaskEngine:
             except GatewayError as error:
                 return TaskOutcome(record, error=error)
 
+        async def report(record: TaskRecord) -> TaskOutcome:
+            return TaskOutcome(record, error=await asyncio.to_thread(self._unconfirmed, record))
+
         polled = list(await asyncio.gather(*(one(record) for record in records)))
         unknown = await asyncio.to_thread(self.unconfirmed)
-        errors = await asyncio.gather(*(asyncio.to_thread(self._unconfirmed, record)
-                                        for record in unknown))
-        return polled + [TaskOutcome(record, error=error)
-                         for record, error in zip(unknown, errors, strict=True)]
+        return polled + list(await asyncio.gather(*(report(record) for record in unknown)))

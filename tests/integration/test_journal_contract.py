@@ -23,7 +23,7 @@ from gateway_core.tasks.types import TaskSnapshot
 GW = "https://gw"
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 def journal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Journal]:
     if request.param == "memory":
         yield MemoryJournal()
@@ -131,6 +131,10 @@ def test_an_unknown_id_is_one_typed_error(journal: Journal, operation: str) -> N
     with pytest.raises(UnknownRecordError) as caught:
         calls[operation]()
     assert caught.value.local_id == 999
+    assert caught.value.reason == "unknown record"
+    assert caught.value.message == (
+        "Task record 999 is not in the journal (discarded, or another journal file or Redis "
+        "database). Check GATEWAY_TASK_JOURNAL.")
     assert journal.get(999) is None
 
 
@@ -174,6 +178,9 @@ def test_claim_finds_or_creates_atomically_across_threads(journal: Journal) -> N
     assert len({c.record.local_id for c in claims}) == 1
     created = next(c for c in claims if c.created)
     assert (created.record.lease_owner, created.record.lease_until) == ("worker", 1e12)
+    assert (created.record.protocol, created.record.gateway, created.record.kind,
+            created.record.model, created.record.state) == ("openai-videos", GW, "video", "m",
+                                                            "submitting")
     journal.mark(created.record.local_id, "failed")  # failed: the next claim makes a new row
     again = journal.claim(protocol="openai-videos", gateway=GW, kind="video", model="m",
                           fingerprint="one", request={}, since=0.0, lease=("w2", 1.0))
@@ -191,6 +198,7 @@ def test_leases_expire_and_belong_to_one_worker(journal: Journal) -> None:
     stored = journal.get(local_id)
     assert stored is not None
     assert (stored.lease_owner, stored.lease_until) == ("b", 400.0)
+    assert journal.lease(local_id, "c", until=500.0, now=400.0)  # a lease ends at its until
 
 
 def test_pickles_and_still_works(journal: Journal) -> None:
@@ -201,6 +209,7 @@ def test_pickles_and_still_works(journal: Journal) -> None:
     copy.submitted(begin(copy, "other"), "t9", {})
 
 
+@pytest.mark.redis
 def test_open_journal_understands_redis_urls(redis_url: str, monkeypatch: pytest.MonkeyPatch
                                              ) -> None:
     monkeypatch.setenv("GATEWAY_TASK_JOURNAL", redis_url)
@@ -208,3 +217,126 @@ def test_open_journal_understands_redis_urls(redis_url: str, monkeypatch: pytest
     assert isinstance(journal, RedisJournal)
     assert "redis://127.0.0.1" in repr(journal)
     assert isinstance(open_journal("off"), MemoryJournal)
+
+
+def test_the_recent_lookup_is_inclusive_and_skips_failed_rows(journal: Journal) -> None:
+    older = begin(journal, "same")
+    newer = begin(journal, "same")
+    found = journal.find_recent("same", since=0)
+    assert found is not None
+    assert found.local_id == newer  # the newest of identical requests
+    at = journal.find_recent("same", since=found.created_at)  # created exactly at ``since``
+    assert at is not None
+    assert at.local_id == newer
+    journal.mark(newer, "failed")
+    behind = journal.find_recent("same", since=0)  # a failed row hides no older live one
+    assert behind is not None
+    assert behind.local_id == older
+    claimed = journal.claim(protocol="openai-videos", gateway=GW, kind="video", model="m",
+                            fingerprint="same", request={}, since=0.0, lease=("w", 1.0))
+    assert (claimed.created, claimed.record.local_id) == (False, older)
+
+
+def test_a_record_keeps_what_it_was_given(journal: Journal) -> None:
+    record = journal.begin(protocol="kling", gateway=GW, kind="image", model=None,
+                           fingerprint="f", request={"prompt": "猫", "n": 2})
+    assert (record.protocol, record.gateway, record.kind, record.model, record.fingerprint) == (
+        "kling", GW, "image", None, "f")
+    assert (record.lease_owner, record.lease_until) == (None, None)
+    leased = journal.begin(protocol="kling", gateway=GW, kind="video", model="k",
+                           fingerprint="g", request={}, lease=("me", 5.0))
+    assert (leased.lease_owner, leased.lease_until, leased.model) == ("me", 5.0, "k")
+    assert record.updated_at == record.created_at
+    accepted = journal.submitted(leased.local_id, "t1", {"action": "image2video"})
+    assert (accepted.state, accepted.lease_owner, accepted.lease_until) == ("pending", None, None)
+    stored = journal.get(record.local_id)
+    assert stored is not None
+    assert stored.request == {"prompt": "猫", "n": 2}
+    assert (stored.state, stored.task_id, stored.meta, stored.result) == (
+        "submitting", None, {}, [])
+
+
+def test_results_are_kept_once_finished_and_marks_clear_the_reason(journal: Journal) -> None:
+    local_id = begin(journal)
+    journal.submitted(local_id, "task_abc", {})
+    partial = MediaItem("audio", url="https://cdn/partial.mp3")
+    journal.update(local_id, snapshot("running", items=[partial], reason="still going"))
+    stored = journal.get(local_id)
+    assert stored is not None
+    assert (stored.result, stored.reason) == ([], "still going")  # a running task's items wait
+    journal.update(local_id, snapshot("failed", items=[partial], reason="quota", status="err"))
+    stored = journal.get(local_id)
+    assert stored is not None
+    assert (stored.state, stored.status, stored.reason) == ("failed", "err", "quota")
+    assert [item["url"] for item in stored.result] == ["https://cdn/partial.mp3"]
+    journal.mark(local_id, "unknown")
+    stored = journal.get(local_id)
+    assert stored is not None
+    assert (stored.state, stored.reason) == ("unknown", None)
+    assert [r.local_id for r in journal.records(GW, ("unknown",))] == [local_id]
+    assert journal.records(GW, ("failed",)) == []  # the old state's listing forgets it
+
+
+def test_a_gateway_task_is_found_until_it_is_discarded(journal: Journal) -> None:
+    first = begin(journal, "a")
+    journal.submitted(first, "task_abc", {})
+    again = begin(journal, "b")  # the same gateway task attached a second time
+    journal.submitted(again, "task_abc", {})
+    found = journal.find_task(GW, "openai-videos", "task_abc")
+    assert found is not None
+    assert found.local_id == again  # the newest
+    journal.discard(again)
+    journal.discard(first)
+    assert journal.find_task(GW, "openai-videos", "task_abc") is None
+    assert journal.records() == []
+
+
+def test_listings_by_several_states_merge_newest_first(journal: Journal) -> None:
+    ids = [begin(journal, f"fp{i}") for i in range(8)]
+    for n, local_id in enumerate(ids):
+        journal.submitted(local_id, f"t{n}", {})
+        if n % 2:
+            journal.update(local_id, snapshot("running"))
+    both = journal.records(GW, ("pending", "running"), limit=5)
+    assert [r.local_id for r in both] == sorted(ids, reverse=True)[:5]
+    every = journal.records(None, ("running", "pending"), limit=100, before=ids[6])
+    assert [r.local_id for r in every] == sorted(ids[:6], reverse=True)
+    assert [r.state for r in journal.records(GW, ("running",), limit=2)] == ["running"] * 2
+    assert journal.records(GW, ("pending",), limit=1, before=ids[0]) == []
+    assert [r.local_id for r in journal.records(limit=3)] == sorted(ids, reverse=True)[:3]
+    assert [r.local_id for r in journal.records(GW, None, 2, ids[3])] == [ids[2], ids[1]]
+
+
+def test_a_pickled_copy_keeps_the_rows_and_never_reuses_an_id(journal: Journal) -> None:
+    local_id = begin(journal)
+    journal.submitted(local_id, "task_abc", {"action": "x"})
+    copy = pickle.loads(pickle.dumps(journal))
+    kept = copy.get(local_id)
+    assert kept is not None
+    assert (kept.task_id, kept.meta) == ("task_abc", {"action": "x"})
+    found = copy.find_task(GW, "openai-videos", "task_abc")
+    assert found is not None
+    assert found.local_id == local_id
+    assert [r.local_id for r in copy.records(GW, ("pending",))] == [local_id]
+    assert begin(copy, "next") > local_id
+
+
+def test_ids_count_from_one_and_updates_move_the_clock(journal: Journal) -> None:
+    first = journal.begin(protocol="p", gateway=GW, kind="video", model=None, fingerprint="a",
+                          request={})
+    assert [first.local_id, begin(journal, "b"), begin(journal, "c")] == [1, 2, 3]
+    accepted = journal.submitted(1, "t", {})
+    assert accepted.updated_at >= first.updated_at
+    journal.update(1, snapshot("running"))
+    stored = journal.get(1)
+    assert stored is not None
+    assert stored.updated_at >= accepted.updated_at
+
+
+def test_listings_of_an_empty_state_and_the_default_page(journal: Journal) -> None:
+    assert journal.records(GW, ("running",)) == []  # a state no record ever had
+    assert journal.records(None, ("running", "pending")) == []
+    ids = [begin(journal, f"fp{n}") for n in range(101)]
+    assert len(journal.records()) == 100  # the default page
+    assert [r.local_id for r in journal.records(GW, None, 1)] == [ids[-1]]
+    assert [r.local_id for r in journal.records(GW, ("submitting",), 1)] == [ids[-1]]
