@@ -395,7 +395,7 @@ _KINDS: dict[str, tuple[type[APIError], str]] = {
 }
 
 
-def _classify(status: int, info: ErrorInfo, base_path: str = "") -> tuple[type[APIError], str]:
+def _classify(status: int, info: ErrorInfo, base_path: str) -> tuple[type[APIError], str]:
     """The error class and the advice for a gateway error."""
     cls, advice = _KINDS[meaning(status, info, base_path)]
     if cls is BaseURLError:
@@ -435,9 +435,10 @@ def error_from_response(
     request_id = request_id or suffix_id or info.request_id
     cls, advice = _classify(status, info, base_path)
     prefix = f"{what} failed: " if what else ""
-    text = f"{prefix}{message.strip()[:MAX_MESSAGE]}"
-    if not text.rstrip().endswith((".", "。", "!", "?")):
-        text = text.rstrip() + "."
+    # Stripped again after the cut, which may end on a space: one space before the advice.
+    text = f"{prefix}{message.strip()[:MAX_MESSAGE]}".rstrip()
+    if not text.endswith((".", "。", "!", "?")):
+        text += "."
     error = cls(
         f"{text} {advice}",
         status_code=status,
