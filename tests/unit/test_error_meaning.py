@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gateway_core.envelopes import ErrorInfo
+from gateway_core.envelopes import ErrorInfo, find_error_in_body, parse_error_body
 from gateway_core.error_meaning import effective_status, is_saturation, meaning, wrong_prefix
 from gateway_core.errors import error_from_response, redact
 
@@ -124,3 +124,90 @@ def test_the_base_paths_prefix_without_its_slash(base_path: str, prefix: str | N
 def test_saturation_words_in_any_case() -> None:
     assert is_saturation("Upstream SATURATED, 请稍后再试")
     assert not is_saturation("Bad request")
+
+
+# ------------------------------------------------------------------ envelopes.py
+
+
+@pytest.mark.parametrize(("status", "body", "expected"), [
+    (400, {"error": {"message": "m", "type": "t", "param": "p", "code": "c"}},
+     ErrorInfo("m", code="c", error_type="t", param="p", family="openai")),
+    (529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+     ErrorInfo("Overloaded", error_type="overloaded_error", family="anthropic")),
+    (429, {"error": {"code": 429, "message": "m", "status": "RESOURCE_EXHAUSTED"}},
+     ErrorInfo("m", code=429, family="gemini", status_name="RESOURCE_EXHAUSTED")),
+    (429, [{"error": {"code": 429, "message": "m", "status": "RESOURCE_EXHAUSTED"}}],
+     ErrorInfo("m", code=429, family="gemini", status_name="RESOURCE_EXHAUSTED")),
+    (400, {"error": "boom", "code": "c", "type": "t"},
+     ErrorInfo("boom", code="c", error_type="t", family="openai")),
+    (200, {"error_code": 18, "error_msg": "Open api qps request limit reached"},
+     ErrorInfo("Open api qps request limit reached", code=18, family="baidu")),
+    (200, {"error_code": 336100}, ErrorInfo("336100", code=336100, family="baidu")),
+    (200, {"success": False, "msg": "no"}, ErrorInfo("no", family="success")),
+    (200, {"success": False, "message": "m", "code": 7}, ErrorInfo("m", code=7, family="success")),
+    (200, {"code": 1102, "msg": "m", "type": "t", "request_id": "r"},
+     ErrorInfo("m", code=1102, error_type="t", family="code", request_id="r")),
+    (200, {"code": 500, "msg": "failed", "data": ""},
+     ErrorInfo("failed", code=500, family="code")),
+    (404, {"detail": "Not Found"}, ErrorInfo("Not Found", family="fastapi")),
+    (422, {"detail": [{"loc": ["body", "model"], "msg": "field required"},
+                      {"msg": "bad"}, "see the location", 5]},
+     ErrorInfo("body.model: field required; bad; see the location; 5", family="fastapi",
+               error_type="request_validation_error")),
+    (400, {"detail": [{"msg": "bad"}, "see the location"]},
+     ErrorInfo("bad; see the location", family="fastapi")),
+    # No envelope: a lone message-like field of a non-2xx body (a code meaning "ok" dropped).
+    (500, {"err": "m", "code": 2, "type": "t"},
+     ErrorInfo("m", code=2, error_type="t", family="bare")),
+    (500, {"description": "Submitted", "code": 1}, ErrorInfo("Submitted", family="bare")),
+    (404, {"detail": "Not Found", "path": "/x"}, ErrorInfo("Not Found", family="fastapi")),
+    (500, {"header": {"message": "m", "code": 7}}, ErrorInfo("m", code=7, family="bare")),
+])
+def test_each_envelope_is_read_field_by_field(status: int, body: Any,
+                                              expected: ErrorInfo) -> None:
+    assert parse_error_body(status, _json(body)) == expected
+
+
+@pytest.mark.parametrize("body", [
+    [{"code": 500, "msg": "in an array only an error object counts"}],
+    {"error_code": "0", "result": "ok"},
+    {"code": 1, "msg": "Success"},
+    {"code": 7, "msg": "m", "data": {"id": 1}},
+])
+def test_bodies_that_are_not_errors(body: Any) -> None:
+    assert find_error_in_body(body) is None
+
+
+def test_a_status_name_is_text_or_nothing() -> None:
+    assert ErrorInfo("m", status_name="UNAVAILABLE").status_name == "UNAVAILABLE"
+    assert ErrorInfo("m", status_name=["UNAVAILABLE"]).status_name is None  # type: ignore[arg-type]
+
+
+CHALLENGE = ("a Cloudflare (or other WAF) challenge page: the site blocks scripted clients from "
+             "this network; ask the gateway's operator to allow API traffic, or use another "
+             "network or the site's API domain")
+PROXY = ("an error page of a proxy in front of the gateway (Cloudflare, nginx): the gateway "
+         "behind it is down or overloaded")
+FRONT_END = ("usually the base URL points at the site's web front end instead of its API: use "
+             "the address its docs give for API calls (new-api serves them under /v1)")
+
+
+@pytest.mark.parametrize(("status", "page", "hint"), [
+    (403, b"<html><title>Just a moment...</title></html>", CHALLENGE),
+    (500, b"<html><title>502 Bad Gateway</title></html>", PROXY),
+    (499, b"<html><title>Home</title></html>", FRONT_END),
+    # Only the first 20,000 bytes are searched for a challenge.
+    (403, b"<html>" + b" " * 19_988 + b"captcha", FRONT_END),
+    (403, b"<html>" + b" " * 19_987 + b"captcha", CHALLENGE),
+])
+def test_an_html_page_says_what_it_probably_is(status: int, page: bytes, hint: str) -> None:
+    found = parse_error_body(status, page)
+    assert (found.is_html, found.html_hint) == (True, hint)
+    assert found.message.endswith(f" instead of a JSON answer: {hint}.")
+
+
+@pytest.mark.parametrize("content_type", ["text/html; charset=gbk", "text/html; Charset=GBK"])
+def test_the_headers_charset_wins_over_the_pages_own(content_type: str) -> None:
+    page = '<html><meta charset="utf-8"><title>错误</title></html>'.encode("gbk")
+    found = parse_error_body(403, page, content_type)
+    assert found.message.startswith("An HTML page came back (错误) instead")
