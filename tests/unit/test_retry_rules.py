@@ -234,6 +234,7 @@ def test_max_retry_wait_is_a_setting() -> None:
     ({"retry-after-ms": "nan", "retry-after": "2"}, 2.0),
     ({"retry-after-ms": "-5", "retry-after": "2"}, 2.0),
     ({"retry-after-ms": "inf"}, None),
+    ({"retry-after-ms": "0", "retry-after": "9"}, 0.0),  # zero is a wait too
     ({"retry-after": "7"}, 7.0),
     ({}, None),
 ])
@@ -467,3 +468,12 @@ def test_a_request_off_the_gateway_is_not_paced(clock: Clock) -> None:
     transport.pacer = pacer  # type: ignore[assignment]
     transport.request("GET", "https://cdn.example/file.png")
     assert pacer.reported == []
+
+
+def test_a_deadline_with_a_millisecond_left_is_spent(clock: Clock) -> None:
+    # The margin is 1 ms inclusive: an attempt needs more than that to do anything.
+    clock.now = 0.0  # so that the deadline minus now is exactly 0.001
+    transport, seen = make(sequence(ok()), deadline=0.001)
+    with pytest.raises(e.DeadlineExceededError):
+        transport.request("GET", "/v1/models")
+    assert seen == []
