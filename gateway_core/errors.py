@@ -358,7 +358,8 @@ def _split_request_id(message: str) -> tuple[str, str | None]:
     match = _REQUEST_ID_SUFFIX.search(message)
     if not match:
         return message, None
-    return message[: match.start()].rstrip(), match.group(1)
+    # The pattern takes the whitespace before the suffix (its leftmost match starts there).
+    return message[: match.start()], match.group(1)
 
 
 

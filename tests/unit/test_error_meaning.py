@@ -211,3 +211,8 @@ def test_the_headers_charset_wins_over_the_pages_own(content_type: str) -> None:
     page = '<html><meta charset="utf-8"><title>错误</title></html>'.encode("gbk")
     found = parse_error_body(403, page, content_type)
     assert found.message.startswith("An HTML page came back (错误) instead")
+
+
+def test_the_request_id_suffix_goes_with_the_spaces_before_it() -> None:
+    error = error_from_response(500, _json({"error": {"message": "boom \t （request id: r-1） "}}))
+    assert (error.gateway_message, error.request_id) == ("boom", "r-1")
