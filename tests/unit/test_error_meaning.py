@@ -216,3 +216,10 @@ def test_the_headers_charset_wins_over_the_pages_own(content_type: str) -> None:
 def test_the_request_id_suffix_goes_with_the_spaces_before_it() -> None:
     error = error_from_response(500, _json({"error": {"message": "boom \t （request id: r-1） "}}))
     assert (error.gateway_message, error.request_id) == ("boom", "r-1")
+
+
+@pytest.mark.parametrize(("spaces", "title"), [(4074, "café"), (4075, "caf\ufffd")])
+def test_a_meta_charset_counts_only_within_the_first_4096_bytes(spaces: int, title: str) -> None:
+    # "l1" is Latin-1; cut by the limit to "l" it names no charset and UTF-8 is used.
+    page = b"<html>" + b" " * spaces + b"<meta charset=l1><title>caf\xe9</title></html>"
+    assert parse_error_body(403, page).message.startswith(f"An HTML page came back ({title})")
