@@ -28,7 +28,7 @@ help:
 	@echo "make test         run the whole test suite offline"
 	@echo "make test-floor   the suite with the lowest declared dependency versions (.venv-floor)"
 	@echo "make test-pythons the suite on each of Python $(PYTHONS) found here (.venv-pyX.Y)"
-	@echo "make mutate       mutation testing (MUTATE=sse|toolcalls|stream|engine|transport|errors)"
+	@echo "make mutate       mutation testing (MUTATE=sse|toolcalls|stream|engine|transport|errors|error_meaning|envelopes)"
 	@echo "make lint         ruff"
 	@echo "make typecheck    mypy --strict (core, CLI, adapters) and pyright on the documented constructors"
 	@echo "make emulator     start the local emulator gateway"

@@ -372,7 +372,8 @@ def _split_request_id(message: str) -> tuple[str, str | None]:
     match = _REQUEST_ID_SUFFIX.search(message)
     if not match:
         return message, None
-    return message[: match.start()].rstrip(), match.group(1)
+    # The pattern takes the whitespace before the suffix (its leftmost match starts there).
+    return message[: match.start()], match.group(1)
 
 
 
@@ -409,7 +410,7 @@ _KINDS: dict[str, tuple[type[APIError], str]] = {
 }
 
 
-def _classify(status: int, info: ErrorInfo, base_path: str = "") -> tuple[type[APIError], str]:
+def _classify(status: int, info: ErrorInfo, base_path: str) -> tuple[type[APIError], str]:
     """The error class and the advice for a gateway error."""
     cls, advice = _KINDS[meaning(status, info, base_path)]
     if cls is BaseURLError:
@@ -449,9 +450,10 @@ def error_from_response(
     request_id = request_id or suffix_id or info.request_id
     cls, advice = _classify(status, info, base_path)
     prefix = f"{what} failed: " if what else ""
-    text = f"{prefix}{message.strip()[:MAX_MESSAGE]}"
-    if not text.rstrip().endswith((".", "。", "!", "?")):
-        text = text.rstrip() + "."
+    # Stripped again after the cut, which may end on a space: one space before the advice.
+    text = f"{prefix}{message.strip()[:MAX_MESSAGE]}".rstrip()
+    if not text.endswith((".", "。", "!", "?")):
+        text += "."
     error = cls(
         f"{text} {advice}",
         status_code=status,

@@ -201,14 +201,15 @@ class SSEDecoder:
 
     def _add_data(self, value: str, size: int, events: list[ServerSentEvent]) -> None:
         """Add a data line, dispatching what the single-newline tolerance says is complete."""
+        # Only before the tolerance is on can one JSON object be pending here (after, it was
+        # dispatched as it came), so it came by _process_line's first-data-line path, which
+        # noted _data_event and _event_after_data.
         if len(self._data) == 1 and _line_event(value) and _one_json_object(self._data[0]):
             self._line_events = True  # the pending object was an event of its own
             later = self._event if self._event_after_data else None
             self._event = self._data_event
             events.append(self._take())
             self._event = later
-        if not self._data:
-            self._data_event, self._event_after_data = self._event, False
         self._data_bytes += size
         self._data.append(value)
         if self._line_events and len(self._data) == 1 and (

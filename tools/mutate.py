@@ -48,6 +48,8 @@ class Target:
 _JOURNAL_TESTS = ("tests/integration/test_journal_contract.py", "tests/unit/test_tasks_journal.py",
                   "tests/unit/test_journal_keeps_no_key.py")
 _NO_REDIS = ("-m", "not redis")
+_ERROR_TESTS = ("tests/unit/test_errors.py", "tests/unit/test_error_classification.py",
+                "tests/unit/test_envelopes.py", "tests/unit/test_error_meaning.py")
 
 TARGETS: dict[str, Target] = {
     "sse": Target("gateway_core/sse.py",
@@ -79,15 +81,18 @@ TARGETS: dict[str, Target] = {
     "transport": Target(
         "gateway_core/transport.py",
         ("tests/unit/test_transport.py", "tests/unit/test_retry_rules.py"),
-        functions=("_parse_retry_after", "RetryPolicy.*", "_map_exception", "_Attempts.*"),
+        functions=("_retry_after", "_parse_retry_after", "RetryPolicy.*", "_map_exception",
+                   "_translate", "_Attempts.*"),
     ),
+    # Error classification, in three modules: the envelopes read out of a body, what an error
+    # means (its kind), and the typed error built from both. One set of fast tests pins all.
     "errors": Target(
-        "gateway_core/errors.py",
-        ("tests/unit/test_errors.py", "tests/unit/test_error_classification.py"),
-        functions=("find_error_in_body", "_bare_message", "parse_error_body", "_is_*",
-                   "_classify", "error_from_response", "_split_request_id", "_outer_type",
-                   "_text"),
+        "gateway_core/errors.py", _ERROR_TESTS,
+        functions=("redact", "_split_request_id", "_classify", "_base_url_advice",
+                   "error_from_response"),
     ),
+    "error_meaning": Target("gateway_core/error_meaning.py", _ERROR_TESTS),
+    "envelopes": Target("gateway_core/envelopes.py", _ERROR_TESTS),
 }
 
 

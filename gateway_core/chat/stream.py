@@ -299,12 +299,10 @@ class StreamAccumulator:
             return None
         if stripped[0] == "{":
             return self.feed(stripped)
-        try:
+        try:  # not an object: it cannot decode to one
             value = json.loads(stripped)
         except ValueError:
             raise self._malformed(data) from None
-        if isinstance(value, Mapping):
-            return self.feed(json.dumps(value))
         self._raise_error(value)  # Gemini's [{"error": …}]
         return None  # any other bare JSON scalar or list: nothing we understand, nothing lost
 

@@ -18,6 +18,7 @@ import pytest
 from gateway_core import errors as e
 from gateway_core import transport as transport_module
 from gateway_core.config import GatewayConfig
+from gateway_core.coordination.pacing import Ticket
 from gateway_core.transport import RetryPolicy, _map_exception, _parse_retry_after
 from tests.unit.test_transport import KEY, Clock, make, ok, sequence
 
@@ -233,6 +234,7 @@ def test_max_retry_wait_is_a_setting() -> None:
     ({"retry-after-ms": "nan", "retry-after": "2"}, 2.0),
     ({"retry-after-ms": "-5", "retry-after": "2"}, 2.0),
     ({"retry-after-ms": "inf"}, None),
+    ({"retry-after-ms": "0", "retry-after": "9"}, 0.0),  # zero is a wait too
     ({"retry-after": "7"}, 7.0),
     ({}, None),
 ])
@@ -401,3 +403,77 @@ def test_the_debug_log_gives_each_attempt_its_own_duration(
         "GET https://gw.example/v1/models -> 502 in 2000 ms (request id None)",
         "GET https://gw.example/v1/models -> 200 in 500 ms (request id rid-ok)",
     ]
+
+
+# ------------------------------------------------------------------ found open by mutation
+
+
+def test_a_wait_that_would_pass_the_deadline_gives_up_with_the_gateways_error(
+        clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The call's own deadline reaches the policy: no sleep that could only end in a timeout.
+    monkeypatch.setattr(transport_module.random, "uniform", lambda low, high: 0.0)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        clock.now += 8
+        return httpx.Response(503, headers={"Retry-After": "5"})
+
+    transport, seen = make(handler, deadline=10)
+    with pytest.raises(e.ServerError) as caught:
+        transport.request("GET", "/v1/models")
+    assert (len(seen), clock.sleeps) == (1, [])
+    assert caught.value.retry_after == 5.0
+
+
+def test_a_retry_after_too_long_to_sleep_is_on_the_error_for_the_caller(clock: Clock) -> None:
+    limited = httpx.Response(429, headers={"Retry-After": "120"})
+    transport, seen = make(sequence(limited, ok()), deadline=None)
+    with pytest.raises(e.RateLimitError) as caught:
+        transport.request("GET", "/v1/models")
+    assert (len(seen), clock.sleeps) == (1, [])
+    assert caught.value.retry_after == 120.0
+
+
+class RecordingPacer:
+    """Stands in for the rate limiter's pacer: what the transport reports after each answer."""
+
+    shared = False
+
+    def __init__(self) -> None:
+        self.reported: list[tuple[Ticket, int, float | None, bytes]] = []
+
+    def before(self, body: object) -> Ticket:
+        return Ticket("scope", 3, 0.0)
+
+    def after(self, ticket: Ticket, status: int, retry_after: float | None,
+              content: bytes) -> None:
+        self.reported.append((ticket, status, retry_after, content))
+
+
+def test_each_gateway_answer_is_reported_to_the_pacer_with_its_retry_after(
+        clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transport_module.random, "uniform", lambda low, high: 0.0)
+    limited = httpx.Response(429, content=b'{"error": "slow down"}', headers={"Retry-After": "2"})
+    transport, _ = make(sequence(limited, ok()))
+    pacer = RecordingPacer()
+    transport.pacer = pacer  # type: ignore[assignment]
+    transport.request("POST", "/v1/chat/completions", json={"model": "m"})
+    ticket = Ticket("scope", 3, 0.0)
+    assert pacer.reported == [(ticket, 429, 2.0, b'{"error": "slow down"}'),
+                              (ticket, 200, None, b'{"ok":true}')]
+
+
+def test_a_request_off_the_gateway_is_not_paced(clock: Clock) -> None:
+    transport, _ = make(sequence(ok()))
+    pacer = RecordingPacer()
+    transport.pacer = pacer  # type: ignore[assignment]
+    transport.request("GET", "https://cdn.example/file.png")
+    assert pacer.reported == []
+
+
+def test_a_deadline_with_a_millisecond_left_is_spent(clock: Clock) -> None:
+    # The margin is 1 ms inclusive: an attempt needs more than that to do anything.
+    clock.now = 0.0  # so that the deadline minus now is exactly 0.001
+    transport, seen = make(sequence(ok()), deadline=0.001)
+    with pytest.raises(e.DeadlineExceededError):
+        transport.request("GET", "/v1/models")
+    assert seen == []

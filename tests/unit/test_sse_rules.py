@@ -150,3 +150,61 @@ def test_under_the_tolerance_each_event_keeps_its_own_name() -> None:
 def test_an_event_name_after_its_data_still_names_that_event() -> None:
     [event] = decode(SSEDecoder(), b'data: {"a": 1}\nevent: late\n\n')  # legal SSE
     assert (event.event, event.data) == ("late", '{"a": 1}')
+
+
+# ------------------------------------------------------------------ the tolerance's edges
+
+
+def test_done_after_one_pending_object_ends_it_by_itself() -> None:
+    # The first sign of single-newline events can be [DONE] after the only chunk.
+    events = decode(SSEDecoder(), b'data: {"n": 1}\ndata: [DONE]\n')
+    assert [e.data for e in events] == ['{"n": 1}', "[DONE]"]
+
+
+def test_done_in_another_case_is_text_and_is_joined() -> None:
+    events = decode(SSEDecoder(), b'data: {"n": 1}\ndata: [done]\n\n')
+    assert [e.data for e in events] == ['{"n": 1}\n[done]']
+
+
+@pytest.mark.parametrize(("stream", "data"), [
+    # Text, then an object: the pending text is no object, so the spec joins them.
+    (b'data: hello\ndata: {"n": 1}\n\n', ['hello\n{"n": 1}']),
+    # An object after a space too many is not taken for a line of its own, as on later lines.
+    (b'data:  {"a": 1}\ndata: {"b": 2}\n\n', [' {"a": 1}\n{"b": 2}']),
+    # Spaces after a complete object do not make it incomplete.
+    (b'data: {"a": 1} \ndata: {"b": 2}\n', ['{"a": 1} ', '{"b": 2}']),
+    # An object in the middle of text lines does not end the event.
+    (b'data: text\ndata: {"a": 1}\ndata: more\n\n', ['text\n{"a": 1}\nmore']),
+])
+def test_only_a_pending_json_object_followed_by_another_splits(stream: bytes,
+                                                              data: list[str]) -> None:
+    assert [e.data for e in decode(SSEDecoder(), stream)] == data
+
+
+def test_under_the_tolerance_pretty_printed_json_is_still_joined() -> None:
+    stream = (b'data: {"a": 1}\ndata: {"b": 2}\n'
+              b'data: {\ndata: "n": 1\ndata: }\n\ndata: x\ndata: y\n\n')
+    assert [e.data for e in decode(SSEDecoder(), stream)] == [
+        '{"a": 1}', '{"b": 2}', '{\n"n": 1\n}', "x\ny"]
+
+
+def test_under_the_tolerance_a_last_line_without_its_newline_is_an_event_at_flush() -> None:
+    decoder = SSEDecoder()
+    assert [e.data for e in decoder.feed(b'data: {"a": 1}\ndata: {"b": 2}\ndata: {"c": 3}')] \
+        == ['{"a": 1}', '{"b": 2}']
+    assert [e.data for e in decoder.flush()] == ['{"c": 3}']
+
+
+def test_crlf_ends_a_line_not_an_event() -> None:
+    events = decode(SSEDecoder(), b"data: a\r\ndata: b\r\n\r\ndata: c\rdata: d\r\r")
+    assert [e.data for e in events] == ["a\nb", "c\nd"]
+
+
+def test_the_pending_line_after_a_line_end_still_grows_in_place() -> None:
+    decoder = SSEDecoder()
+    decoder.feed(b"data: a\n\ndata: ")
+    buffer = decoder._buffer
+    assert isinstance(buffer, bytearray)
+    decoder.feed(b"xyz")
+    assert decoder._buffer is buffer
+    assert [e.data for e in decoder.feed(b"\n\n")] == ["xyz"]

@@ -5,6 +5,7 @@ error event or a broken stream carries, and the exact words each failure uses.""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from gateway_core.chat.stream import attach_partial
 from gateway_core.chat.types import ChatDelta
 from gateway_core.errors import (
     APIError,
+    DeadlineExceededError,
     GatewayConnectionError,
     GatewayError,
     IncompleteStreamError,
@@ -213,7 +215,7 @@ def test_a_chunk_of_an_unexpected_shape_is_a_typed_error() -> None:
 ])
 def test_each_wrong_shape_is_named(chunk: dict[str, Any], what: str) -> None:
     acc = feed_all(data({"content": "kept"}))
-    with pytest.raises(IncompleteStreamError, match=what) as caught:
+    with pytest.raises(IncompleteStreamError, match=re.escape(f"({what}; chunk ")) as caught:
         acc.feed(json.dumps(chunk))
     assert caught.value.partial_text == "kept"
 
@@ -328,3 +330,73 @@ def test_a_chunk_with_anything_but_whitespace_after_its_object_is_not_json(extra
 def test_an_object_cut_short_is_not_json(cut: str) -> None:
     with pytest.raises(IncompleteStreamError, match="not JSON"):
         StreamAccumulator().feed(cut)
+
+
+# ------------------------------------------------------------------ found open by mutation
+
+
+def test_an_empty_or_non_text_refusal_is_no_refusal() -> None:
+    acc = feed_all(data({"content": "a", "refusal": ""}), data({"refusal": 7}, "stop"))
+    assert acc.finish().refusal is None
+
+
+def test_a_list_of_choices_with_anything_but_objects_is_a_shape_error() -> None:
+    # choice 0 first, then junk: the list as a whole is malformed, not only a later choice.
+    acc = feed_all(data({"content": "kept"}))
+    with pytest.raises(IncompleteStreamError,
+                       match=re.escape("(choices is not a list of objects; chunk ")):
+        acc.feed(data(choices=[{"index": 0, "delta": {"content": "x"}}, "junk"]))
+    assert acc.text == "kept"
+
+
+def test_usage_inside_the_choice_is_read() -> None:
+    # Kimi puts usage in the last choice instead of at the top level.
+    acc = feed_all(data({"content": "hi"}),
+                   data(choices=[{"index": 0, "delta": {}, "finish_reason": "stop",
+                                  "usage": {"prompt_tokens": 3, "completion_tokens": 4}}]))
+    usage = acc.finish().usage
+    assert usage is not None
+    assert (usage.input_tokens, usage.output_tokens, usage.total_tokens) == (3, 4, 7)
+
+
+def test_an_error_array_in_the_stream_raises_the_typed_error() -> None:
+    # Gemini's streamGenerateContent: [{"error": …}] as one event.
+    acc = feed_all(data({"content": "half"}), request_id="rid-3")
+    event = json.dumps([{"error": {"code": 429, "message": "Resource has been exhausted",
+                                   "status": "RESOURCE_EXHAUSTED"}}])
+    with pytest.raises(APIError) as caught:
+        acc.feed(event)
+    error: Any = caught.value
+    assert type(error).__name__ == "RateLimitError"
+    assert (error.status_code, error.request_id, error.partial_text) == (429, "rid-3", "half")
+    assert error.message.startswith("Chat stream failed: Resource has been exhausted.")
+
+
+def test_a_completions_shaped_chunk_is_read_as_content() -> None:
+    acc = feed_all(data(choices=[{"index": 0, "text": "Hel", "finish_reason": None}]),
+                   data(choices=[{"index": 0, "text": "lo", "finish_reason": "stop"}]))
+    assert (acc.text, acc.finish().finish_reason) == ("Hello", "stop")
+
+
+def test_a_completions_text_that_is_not_text_adds_nothing() -> None:
+    acc = StreamAccumulator()
+    assert acc.feed(data(choices=[{"index": 0, "text": 5}])) is None
+    assert acc.feed(data(choices=[{"index": 0, "text": ["a"]}])) is None
+    assert acc.text == ""
+
+
+def test_the_callers_deadline_keeps_its_class_and_gets_the_partial_output() -> None:
+    acc = partial_stream()
+    deadline = DeadlineExceededError("The overall deadline of 5 s passed.")
+    error: Any = acc.broken(deadline)
+    assert error is deadline
+    assert (error.partial_text, error.partial_reasoning, error.partial_tool_calls) == (
+        "half", "think", PARTIAL_CALLS)
+
+
+def test_an_error_event_without_data_names_the_200_it_came_in() -> None:
+    with pytest.raises(APIError) as caught:
+        StreamAccumulator().feed_event("", "error")
+    assert caught.value.status_code == 200
+    assert caught.value.message.startswith(
+        "Chat stream failed: The gateway answered HTTP 200 with an empty body.")
