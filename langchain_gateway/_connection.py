@@ -63,8 +63,7 @@ class GatewayConnection(BaseModel):
     max_connections: int | None = None
     """Connections the shared pool opens at once (default 1000; see GatewayConfig)."""
     max_keepalive_connections: int | None = None
-    """Idle connections kept for reuse (default: no cap, each closes after 5 s idle; see
-    GatewayConfig)."""
+    """Idle connections kept for reuse (default 20; see GatewayConfig)."""
     http_transport: Any = Field(default=None, exclude=True, repr=False)
     """An ``httpx`` transport to send through instead of the network, as httpx's own
     ``transport=`` (``httpx.MockTransport(handler)`` in tests); never serialised."""

@@ -4,8 +4,8 @@ Usage: ``python benchmarks/probes/concurrency.py [ROUNDS] [N ...]`` (default 3 r
 100 and 500 streams). Starts ``stream_server.py``, whose ``/spread`` route spreads each stream
 (100 chunks) over about one second, as a gateway relaying a generating upstream does. Per round
 and per N, in turn (the first rotates): raw ``httpx.AsyncClient`` (limits lifted, hand-parsed
-SSE), ``GatewayClient.astream_chat`` (default pool, and with httpx's keep-alive cap of 20)
-and ``GatewayLLM.astream_chat``, each gathering N streams
+SSE), ``GatewayClient.astream_chat`` (default pool, and with the openai SDK's 100 keep-alive
+connections) and ``GatewayLLM.astream_chat``, each gathering N streams
 in one event loop. Prints wall and CPU per run, the medians of the per-round ratios to raw
 httpx, and the CPU per chunk at N against N=1.
 """
@@ -43,9 +43,8 @@ def runners(root: str) -> dict[str, Callable[[], Awaitable[int]]]:
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     raw_clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
     core = GatewayClient(base_url=base, api_key=KEY)
-    # httpx's default keep-alive cap (20, the package's before): connections turned idle are
-    # closed while the pool holds more than 20, so each wave reconnects
-    capped = GatewayClient(base_url=base, api_key=KEY, max_keepalive_connections=20)
+    # the openai SDK's pool (1000 / 100): many idle connections make httpcore's pool slow
+    sdk_like = GatewayClient(base_url=base, api_key=KEY, max_keepalive_connections=100)
     llm = GatewayLLM(model=MODEL, api_base=base, api_key=KEY)
     li_messages = [ChatMessage(role="user", content=PROMPT)]
 
@@ -73,13 +72,13 @@ def runners(root: str) -> dict[str, Callable[[], Awaitable[int]]]:
     async def gateway_client() -> int:
         return sum([1 async for d in core.astream_chat(PROMPT, model=MODEL) if d.text])
 
-    async def gateway_capped() -> int:
-        return sum([1 async for d in capped.astream_chat(PROMPT, model=MODEL) if d.text])
+    async def gateway_sdk_like() -> int:
+        return sum([1 async for d in sdk_like.astream_chat(PROMPT, model=MODEL) if d.text])
 
     async def gateway_llm() -> int:
         return sum([1 async for r in await llm.astream_chat(li_messages) if r.delta])
 
-    return {"httpx": raw, "GatewayClient": gateway_client, "GatewayClient/ka20": gateway_capped,
+    return {"httpx": raw, "GatewayClient": gateway_client, "GatewayClient/ka100": gateway_sdk_like,
             "GatewayLLM": gateway_llm}
 
 

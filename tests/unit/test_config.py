@@ -205,12 +205,10 @@ async def test_pool_limits_reach_both_clients() -> None:
 def test_pool_limits_default_generously_and_can_be_lifted() -> None:
     config = GatewayConfig(base_url="https://pool.example.com", api_key=KEY)
     assert config.max_connections == 1000  # the openai SDK's; 500 concurrent streams never queue
-    # no cap: a cap below the concurrency makes httpcore close connections as they turn idle
-    assert config.max_keepalive_connections is None
-    unlimited = config.replace(max_connections=None)
+    assert config.max_keepalive_connections == 20  # httpcore's bookkeeping grows with idle ones
+    unlimited = config.replace(max_connections=None, max_keepalive_connections=None)
     assert unlimited.max_connections is None
-    capped = config.replace(max_keepalive_connections=20)
-    assert capped.max_keepalive_connections == 20
+    assert unlimited.max_keepalive_connections is None
 
 
 @pytest.mark.parametrize("value", [0, -1, 2.5, True, "10"])
@@ -226,8 +224,8 @@ def test_adapters_pass_pool_limits_through_the_shared_path() -> None:
         base_url = "https://pool.example.com"
         api_key = KEY
         max_connections = 600
-        max_keepalive_connections = 30
+        max_keepalive_connections = None  # not set: the default
 
     client = GatewayClient.from_fields(Fields())
     assert client.config.max_connections == 600
-    assert client.config.max_keepalive_connections == 30
+    assert client.config.max_keepalive_connections == 20
