@@ -218,6 +218,25 @@ def _build_request(client: httpx.Client | httpx.AsyncClient, method: str, url: s
             "input as UTF-8 with errors='replace', or clean it, and try again.") from error
 
 
+class _Outgoing:
+    """One call's request as every attempt sends it: method, absolute URL, headers (the
+    gateway's own only for its origin) and body arguments (json, data, files, params)."""
+
+    __slots__ = ("body", "headers", "method", "url")
+
+    def __init__(self, method: str, url: str, headers: dict[str, str],
+                 body: dict[str, Any]) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+
+    def build(self, client: httpx.Client | httpx.AsyncClient,
+              timeout: httpx.Timeout) -> httpx.Request:
+        return _build_request(client, self.method, self.url, headers=self.headers,
+                              timeout=timeout, **self.body)
+
+
 def _map_exception(exc: httpx.HTTPError, what: str, timeout: float) -> tuple[GatewayError, bool]:
     """Translate an httpx exception; the flag (also the error's ``body_sent``) says whether the
     body may have been sent: the one place that decides it."""
@@ -797,6 +816,11 @@ class Transport:
             return self.timeout
         return httpx.Timeout(timeout, connect=self.config.connect_timeout)
 
+    def _outgoing(self, method: str, path: str, headers: Mapping[str, str] | None,
+                  **body: Any) -> _Outgoing:
+        url = self.url(path)
+        return _Outgoing(method, url, self._headers(path, url, headers), body)
+
     def request(
         self,
         method: str,
@@ -815,41 +839,22 @@ class Transport:
         """Send one request with retries and return the read response, or raise its error.
 
         A model the gateway does not serve gets the closest names it lists on its error."""
+        out = self._outgoing(method, path, headers, json=json, data=data, files=files,
+                             params=params)
         try:
-            return self._request(method, path, json=json, data=data, files=files,
-                                 params=params, headers=headers, idempotent=idempotent,
-                                 timeout=timeout, check_body=check_body, what=what)
+            return self._request(out, self._timeout(timeout), idempotent, check_body, what)
         except APIError as error:
             if wants_suggestions(error):
                 self._suggest(error, json)
             raise
 
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any,
-        data: Mapping[str, Any] | None,
-        files: Any,
-        params: Mapping[str, Any] | None,
-        headers: Mapping[str, str] | None,
-        idempotent: bool,
-        timeout: float | None,
-        check_body: bool,
-        what: str,
-    ) -> Response:
-        url = self.url(path)
-        request_headers = self._headers(path, url, headers)
-        request_timeout = self._timeout(timeout)
+    def _request(self, out: _Outgoing, timeout: httpx.Timeout, idempotent: bool,
+                 check_body: bool, what: str) -> Response:
         client = self.sync_client
-        attempts = _Attempts(self, method, url, what, idempotent, request_timeout.read)
+        attempts = _Attempts(self, out.method, out.url, what, idempotent, timeout.read)
         while True:
-            self._pace(attempts, json, request_headers)
-            request = _build_request(
-                client, method, url, json=json, data=data, files=files, params=params,
-                headers=request_headers, timeout=attempts.capped(request_timeout),
-            )
+            self._pace(attempts, out.body["json"], out.headers)
+            request = out.build(client, attempts.capped(timeout))
             try:
                 raw = client.send(request, stream=True)
                 try:
@@ -881,41 +886,23 @@ class Transport:
         what: str = "",
     ) -> Response:
         """Async twin of :meth:`request`; never blocks the event loop."""
+        out = self._outgoing(method, path, headers, json=json, data=data, files=files,
+                             params=params)
         try:
-            return await self._arequest(method, path, json=json, data=data, files=files,
-                                        params=params, headers=headers, idempotent=idempotent,
-                                        timeout=timeout, check_body=check_body, what=what)
+            return await self._arequest(out, self._timeout(timeout), idempotent, check_body,
+                                        what)
         except APIError as error:
             if wants_suggestions(error):
                 await self._asuggest(error, json)
             raise
 
-    async def _arequest(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any,
-        data: Mapping[str, Any] | None,
-        files: Any,
-        params: Mapping[str, Any] | None,
-        headers: Mapping[str, str] | None,
-        idempotent: bool,
-        timeout: float | None,
-        check_body: bool,
-        what: str,
-    ) -> Response:
-        url = self.url(path)
-        request_headers = self._headers(path, url, headers)
-        request_timeout = self._timeout(timeout)
+    async def _arequest(self, out: _Outgoing, timeout: httpx.Timeout, idempotent: bool,
+                        check_body: bool, what: str) -> Response:
         client = await self.aclient()
-        attempts = _Attempts(self, method, url, what, idempotent, request_timeout.read)
+        attempts = _Attempts(self, out.method, out.url, what, idempotent, timeout.read)
         while True:
-            await self._apace(attempts, json, request_headers)
-            request = _build_request(
-                client, method, url, json=json, data=data, files=files, params=params,
-                headers=request_headers, timeout=attempts.capped(request_timeout),
-            )
+            await self._apace(attempts, out.body["json"], out.headers)
+            request = out.build(client, attempts.capped(timeout))
             try:
                 raw = await client.send(request, stream=True)
                 try:
@@ -951,9 +938,9 @@ class Transport:
         ``events=True`` (an event stream is expected): the body's first bytes, not its
         Content-Type, decide whether it is a stream, a whole JSON answer, or an error page.
         """
+        out = self._outgoing(method, path, headers, json=json, params=params)
         try:
-            with self._stream(method, path, json=json, params=params, headers=headers,
-                              idempotent=idempotent, events=events, what=what) as response:
+            with self._stream(out, idempotent, events, what) as response:
                 yield response
         except APIError as error:
             if wants_suggestions(error):
@@ -961,20 +948,14 @@ class Transport:
             raise
 
     @contextmanager
-    def _stream(
-        self, method: str, path: str, *, json: Any, params: Mapping[str, Any] | None,
-        headers: Mapping[str, str] | None, idempotent: bool, events: bool, what: str,
-    ) -> Iterator[StreamResponse]:
-        url = self.url(path)
-        request_headers = self._headers(path, url, headers)
+    def _stream(self, out: _Outgoing, idempotent: bool, events: bool, what: str
+                ) -> Iterator[StreamResponse]:
         client = self.sync_client
-        attempts = _Attempts(self, method, url, what, idempotent, self.stream_timeout.read)
+        attempts = _Attempts(self, out.method, out.url, what, idempotent,
+                             self.stream_timeout.read)
         while True:
-            self._pace(attempts, json, request_headers)
-            request = _build_request(
-                client, method, url, json=json, params=params, headers=request_headers,
-                timeout=attempts.capped(self.stream_timeout),
-            )
+            self._pace(attempts, out.body["json"], out.headers)
+            request = out.build(client, attempts.capped(self.stream_timeout))
             raw: httpx.Response | None = None
             try:
                 raw = client.send(request, stream=True)
@@ -1011,10 +992,9 @@ class Transport:
         what: str = "",
     ) -> AsyncIterator[StreamResponse]:
         """Async twin of :meth:`stream`."""
+        out = self._outgoing(method, path, headers, json=json, params=params)
         try:
-            async with self._astream(method, path, json=json, params=params, headers=headers,
-                                     idempotent=idempotent, events=events,
-                                     what=what) as response:
+            async with self._astream(out, idempotent, events, what) as response:
                 yield response
         except APIError as error:
             if wants_suggestions(error):
@@ -1022,20 +1002,14 @@ class Transport:
             raise
 
     @asynccontextmanager
-    async def _astream(
-        self, method: str, path: str, *, json: Any, params: Mapping[str, Any] | None,
-        headers: Mapping[str, str] | None, idempotent: bool, events: bool, what: str,
-    ) -> AsyncIterator[StreamResponse]:
-        url = self.url(path)
-        request_headers = self._headers(path, url, headers)
+    async def _astream(self, out: _Outgoing, idempotent: bool, events: bool, what: str
+                       ) -> AsyncIterator[StreamResponse]:
         client = await self.aclient()
-        attempts = _Attempts(self, method, url, what, idempotent, self.stream_timeout.read)
+        attempts = _Attempts(self, out.method, out.url, what, idempotent,
+                             self.stream_timeout.read)
         while True:
-            await self._apace(attempts, json, request_headers)
-            request = _build_request(
-                client, method, url, json=json, params=params, headers=request_headers,
-                timeout=attempts.capped(self.stream_timeout),
-            )
+            await self._apace(attempts, out.body["json"], out.headers)
+            request = out.build(client, attempts.capped(self.stream_timeout))
             raw: httpx.Response | None = None
             try:
                 raw = await client.send(request, stream=True)
