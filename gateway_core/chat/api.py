@@ -422,7 +422,6 @@ class _StreamDriver:
         raise error from exc
 
 
-
 class ChatStream(_StreamDriver):
     """A streamed call. Iterate it (once) for :class:`ChatDelta`\\ s; then read :attr:`result`.
 

@@ -247,8 +247,6 @@ class ChatResult:
         return parse_json_text(self.text)
 
 
-
-
 class ChatDelta:
     """What one stream chunk added. Only non-empty parts are set; the rest are empty/None.
 
