@@ -33,6 +33,10 @@ def tiny_png(width: int = 2, height: int = 2) -> bytes:
 PNG = tiny_png()
 PNG_B64 = base64.b64encode(PNG).decode()
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
+# The OpenAI-videos routes of task "task_1", as FakeGateway's routes name them.
+CREATE = ("POST", "/v1/videos")
+POLL = ("GET", "/v1/videos/task_1")
+CONTENT = ("GET", "/v1/videos/task_1/content")
 
 
 class FakeClock:

@@ -11,10 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway_core.tasks import SqliteJournal
-from tests.unit.media_fakes import KEY, FakeClock, FakeGateway, engine_for, respond
-
-CREATE = ("POST", "/v1/videos")
-POLL = ("GET", "/v1/videos/task_1")
+from tests.unit.media_fakes import CREATE, KEY, POLL, FakeClock, FakeGateway, engine_for, respond
 
 
 def video(status: str, progress: int = 0, **extra: Any) -> dict[str, Any]:

@@ -18,11 +18,16 @@ from gateway_core.errors import (
     TaskError,
 )
 from gateway_core.tasks import SqliteJournal, TaskEngine
-from tests.unit.media_fakes import MP4, FakeClock, FakeGateway, engine_for, respond
-
-CREATE = ("POST", "/v1/videos")
-POLL = ("GET", "/v1/videos/task_1")
-CONTENT = ("GET", "/v1/videos/task_1/content")
+from tests.unit.media_fakes import (
+    CONTENT,
+    CREATE,
+    MP4,
+    POLL,
+    FakeClock,
+    FakeGateway,
+    engine_for,
+    respond,
+)
 
 
 def video(status: str, progress: int = 0, **extra: Any) -> dict[str, Any]:

@@ -41,11 +41,8 @@ from gateway_core.tasks.base import NO_MEDIA_LINK
 from gateway_core.tasks.specs import make_spec
 from gateway_core.tasks.types import TaskRecord, TaskSnapshot
 from tests.unit.chat_streams import chunk, sse
-from tests.unit.media_fakes import KEY, MP4, FakeClock, FakeGateway, respond
+from tests.unit.media_fakes import CONTENT, CREATE, KEY, MP4, POLL, FakeClock, FakeGateway, respond
 
-CREATE = ("POST", "/v1/videos")
-POLL = ("GET", "/v1/videos/task_1")
-CONTENT = ("GET", "/v1/videos/task_1/content")
 NOW = 1_000_000.0  # the engine's injected "now" at the fake clock's zero
 SPEC = TaskSpec(model="sora-2", prompt="a cat")
 ASYNC = {"submit": "asubmit", "wait": "await_", "poll": "apoll", "resume": "aresume",
