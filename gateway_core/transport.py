@@ -46,6 +46,7 @@ from typing import Any
 
 import httpx
 
+from . import pool
 from ._version import __version__
 from .bodies import SNIFF_BYTES, body_kind, body_text, charset_of
 from .config import GatewayConfig
@@ -541,6 +542,8 @@ class Transport:
         options = self._client_options()
         if isinstance(self.http_transport, httpx.BaseTransport):
             options["transport"] = self.http_transport
+        elif not self.config.proxy:
+            options["transport"] = pool.sync_transport(options["verify"], options["limits"])
         return options
 
     def _keep_home(self, request: httpx.Request) -> None:
@@ -585,6 +588,8 @@ class Transport:
         options = self._client_options()
         if isinstance(self.http_transport, httpx.AsyncBaseTransport):
             options["transport"] = self.http_transport
+        elif not self.config.proxy:
+            options["transport"] = pool.async_transport(options["verify"], options["limits"])
         return httpx.AsyncClient(**options, event_hooks={"request": [self._akeep_home]})
 
     async def aclient(self) -> httpx.AsyncClient:

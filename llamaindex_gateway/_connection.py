@@ -63,7 +63,7 @@ class GatewayConnection(BaseModel):
     max_connections: int | None = Field(
         default=None, description="Connections the shared pool opens at once (default 1000).")
     max_keepalive_connections: int | None = Field(
-        default=None, description="Idle connections kept for reuse (default 20).")
+        default=None, description="Idle connections kept for reuse (default 100).")
     http_transport: Any = Field(
         default=None, exclude=True, repr=False,
         description="An httpx transport to send through instead of the network, as httpx's "

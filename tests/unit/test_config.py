@@ -205,7 +205,7 @@ async def test_pool_limits_reach_both_clients() -> None:
 def test_pool_limits_default_generously_and_can_be_lifted() -> None:
     config = GatewayConfig(base_url="https://pool.example.com", api_key=KEY)
     assert config.max_connections == 1000  # the openai SDK's; 500 concurrent streams never queue
-    assert config.max_keepalive_connections == 20  # httpcore's bookkeeping grows with idle ones
+    assert config.max_keepalive_connections == 100  # the openai SDK's too
     unlimited = config.replace(max_connections=None, max_keepalive_connections=None)
     assert unlimited.max_connections is None
     assert unlimited.max_keepalive_connections is None
@@ -228,4 +228,4 @@ def test_adapters_pass_pool_limits_through_the_shared_path() -> None:
 
     client = GatewayClient.from_fields(Fields())
     assert client.config.max_connections == 600
-    assert client.config.max_keepalive_connections == 20
+    assert client.config.max_keepalive_connections == 100
