@@ -1,7 +1,8 @@
-"""The LlamaIndex floor: a minimal ``LLM`` over raw httpx (chat, stream_chat)."""
+"""The LlamaIndex floor: a minimal ``LLM`` over raw httpx (chat, stream_chat, astream_chat)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +21,28 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.llms.llm import LLM
 from pydantic import PrivateAttr
 
+_DONE = ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=""))
+
+
+def _answer(line: str, text: list[str]) -> ChatResponse | None:
+    """The response one SSE line makes (``text[0]`` is the text so far), ``None`` for a line
+    that adds nothing, ``_DONE`` at ``[DONE]``."""
+    if not line.startswith("data:"):
+        return None
+    data = line[5:].strip()
+    if data == "[DONE]":
+        return _DONE
+    chunk = json.loads(data)
+    choices = chunk.get("choices")
+    delta = (choices[0]["delta"].get("content") or "") if choices else ""
+    usage = chunk.get("usage")
+    if not delta and not usage:
+        return None
+    text[0] += delta
+    return ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text[0]),
+                        delta=delta, raw=chunk,
+                        additional_kwargs={"usage": usage} if usage else {})
+
 
 class FloorLLM(LLM):
     """``FloorLLM(model=..., api_base=".../v1", api_key=...)``."""
@@ -28,10 +51,21 @@ class FloorLLM(LLM):
     api_base: str
     api_key: str
     _http: httpx.Client = PrivateAttr()
+    _ahttp: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: Any) -> None:
         self._http = httpx.Client(headers={"Authorization": f"Bearer {self.api_key}"},
                                   timeout=60.0)
+
+    def _async_http(self) -> httpx.AsyncClient:
+        """One async client per event loop, with no pool limits (as the raw httpx row)."""
+        loop = asyncio.get_running_loop()
+        client = self._ahttp.get(loop)
+        if client is None:
+            client = self._ahttp[loop] = httpx.AsyncClient(
+                headers={"Authorization": f"Bearer {self.api_key}"}, timeout=60.0,
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=None))
+        return client
 
     @property
     def metadata(self) -> LLMMetadata:
@@ -61,27 +95,16 @@ class FloorLLM(LLM):
         payload = self._payload(messages, True)
 
         def gen() -> ChatResponseGen:
-            text = ""
+            text = [""]
             with self._http.stream("POST", f"{self.api_base}/chat/completions",
                                    json=payload) as response:
                 response.raise_for_status()
                 for line in response.iter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
+                    answer = _answer(line, text)
+                    if answer is _DONE:
                         break
-                    chunk = json.loads(data)
-                    choices = chunk.get("choices")
-                    delta = (choices[0]["delta"].get("content") or "") if choices else ""
-                    usage = chunk.get("usage")
-                    if not delta and not usage:
-                        continue
-                    text += delta
-                    yield ChatResponse(
-                        message=ChatMessage(role=MessageRole.ASSISTANT, content=text),
-                        delta=delta, raw=chunk,
-                        additional_kwargs={"usage": usage} if usage else {})
+                    if answer is not None:
+                        yield answer
 
         return gen()
 
@@ -101,8 +124,24 @@ class FloorLLM(LLM):
                         **kwargs: Any) -> CompletionResponse:
         raise NotImplementedError("the floor measures sync chat only")
 
+    @llm_chat_callback()
     async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> Any:
-        raise NotImplementedError("the floor measures sync chat only")
+        payload = self._payload(messages, True)
+        client = self._async_http()
+
+        async def gen() -> Any:
+            text = [""]
+            async with client.stream("POST", f"{self.api_base}/chat/completions",
+                                     json=payload) as response:
+                response.raise_for_status()
+                async for line in response.aiter_lines():
+                    answer = _answer(line, text)
+                    if answer is _DONE:
+                        break
+                    if answer is not None:
+                        yield answer
+
+        return gen()
 
     async def astream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
         raise NotImplementedError("the floor measures sync chat only")

@@ -4,9 +4,9 @@ Usage: ``python benchmarks/probes/concurrency.py [ROUNDS] [N ...]`` (default 3 r
 100 and 500 streams). Starts ``stream_server.py``, whose ``/spread`` route spreads each stream
 (100 chunks) over about one second, as a gateway relaying a generating upstream does. Per round
 and per N, in turn (the first rotates): raw ``httpx.AsyncClient`` (limits lifted, hand-parsed
-SSE), ``GatewayClient.astream_chat`` (default pool, and with the openai SDK's 100 keep-alive
-connections) and ``GatewayLLM.astream_chat``, each gathering N streams
-in one event loop. Prints wall and CPU per run, the medians of the per-round ratios to raw
+SSE), ``GatewayClient.astream_chat`` (default pool, and with no keep-alive cap), the LlamaIndex
+floor (``floor_clients/llamaindex_floor.py``: a minimal ``LLM`` on raw httpx) and
+``GatewayLLM.astream_chat``, each gathering N streams in one event loop. Prints wall and CPU per run, the medians of the per-round ratios to raw
 httpx, and the CPU per chunk at N against N=1.
 """
 
@@ -34,6 +34,7 @@ PROMPT = "Say hello to the benchmark."
 
 
 def runners(root: str) -> dict[str, Callable[[], Awaitable[int]]]:
+    from floor_clients.llamaindex_floor import FloorLLM
     from llama_index.core.base.llms.types import ChatMessage
 
     from gateway_core import GatewayClient
@@ -43,9 +44,10 @@ def runners(root: str) -> dict[str, Callable[[], Awaitable[int]]]:
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     raw_clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
     core = GatewayClient(base_url=base, api_key=KEY)
-    # the openai SDK's pool (1000 / 100): many idle connections make httpcore's pool slow
-    sdk_like = GatewayClient(base_url=base, api_key=KEY, max_keepalive_connections=100)
+    # no keep-alive cap: every connection of a burst stays idle in the pool afterwards
+    uncapped = GatewayClient(base_url=base, api_key=KEY, max_keepalive_connections=None)
     llm = GatewayLLM(model=MODEL, api_base=base, api_key=KEY)
+    floor_llm = FloorLLM(model=MODEL, api_base=base, api_key=KEY)
     li_messages = [ChatMessage(role="user", content=PROMPT)]
 
     async def raw() -> int:
@@ -72,14 +74,17 @@ def runners(root: str) -> dict[str, Callable[[], Awaitable[int]]]:
     async def gateway_client() -> int:
         return sum([1 async for d in core.astream_chat(PROMPT, model=MODEL) if d.text])
 
-    async def gateway_sdk_like() -> int:
-        return sum([1 async for d in sdk_like.astream_chat(PROMPT, model=MODEL) if d.text])
+    async def gateway_uncapped() -> int:
+        return sum([1 async for d in uncapped.astream_chat(PROMPT, model=MODEL) if d.text])
 
     async def gateway_llm() -> int:
         return sum([1 async for r in await llm.astream_chat(li_messages) if r.delta])
 
-    return {"httpx": raw, "GatewayClient": gateway_client, "GatewayClient/ka100": gateway_sdk_like,
-            "GatewayLLM": gateway_llm}
+    async def li_floor() -> int:
+        return sum([1 async for r in await floor_llm.astream_chat(li_messages) if r.delta])
+
+    return {"httpx": raw, "GatewayClient": gateway_client, "GatewayClient/nocap": gateway_uncapped,
+            "li_floor": li_floor, "GatewayLLM": gateway_llm}
 
 
 async def _gather(run: Callable[[], Awaitable[int]], count: int) -> None:
@@ -128,6 +133,13 @@ def main() -> None:
             print(f"{name:14} {count:4d} {wall:8.3f} {cpu:8.3f} {per_chunk * 1e6:9.1f} "
                   f"{wall_x:12.2f} {cpu_x:11.2f} "
                   f"{'' if chunk_x is None else f'{chunk_x:.2f}':>15}")
+    for count in sizes:  # the LlamaIndex class against the framework's own floor
+        pairs = list(zip(samples[("GatewayLLM", count)], samples[("li_floor", count)],
+                         strict=False))
+        wall_x = statistics.median(r[0] / b[0] for r, b in pairs)
+        cpu_x = statistics.median(r[1] / b[1] for r, b in pairs)
+        result[f"GatewayLLM/li_floor@{count}"] = {"wall_x": wall_x, "cpu_x": cpu_x}
+        print(f"GatewayLLM / li_floor at {count}: wall {wall_x:.2f}x, cpu {cpu_x:.2f}x")
     print(json.dumps({"concurrency": result, "rounds": rounds}))
 
 
