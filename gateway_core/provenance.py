@@ -7,6 +7,7 @@ LlamaIndex instrumentation payloads). Through a relay, the provider is the model
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 from .profiles import ModelProfile, normalise_model_name, resolve_profile
@@ -50,8 +51,12 @@ def provider_of(model: str | None, profile: ModelProfile | None = None) -> str:
     """The provider family of ``model`` (``openai``, ``anthropic``, ``deepseek``, ``google``,
     ``qwen``, …), from its profile's family, else its name; :data:`UNKNOWN_PROVIDER` if
     neither is known."""
-    family = (profile or resolve_profile(model)).family
-    for name in (family, normalise_model_name(model or "")):
+    return _provider((profile or resolve_profile(model)).family, model or "")
+
+
+@functools.lru_cache(maxsize=1024)  # asked on every traced call (LangSmith's ls_provider)
+def _provider(family: str, model: str) -> str:
+    for name in (family, normalise_model_name(model)):
         for prefix, provider in _PROVIDERS:
             if name.startswith(prefix):
                 return provider

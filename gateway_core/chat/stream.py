@@ -197,6 +197,8 @@ class StreamAccumulator:
         if type(delta) is not dict:
             raise self._shape("delta is not an object", data)
         text, reasoning = self._content(delta, data)
+        if text and len(delta) == 1:  # the usual chunk: its one key was the text
+            return ChatDelta(text, reasoning, None, finish)
         fragments = (self._tool_fragments(delta, data)
                      if "tool_calls" in delta or "function_call" in delta else None)
         refusal = delta.get("refusal")

@@ -82,6 +82,23 @@ def test_function_call_is_ignored_when_tool_calls_came_in_the_same_delta() -> No
     assert [c.name for c in acc.finish().tool_calls] == ["add"]
 
 
+def test_text_and_a_tool_call_in_one_delta_are_both_read() -> None:
+    # relays in front of Claude send the words before a call and the call in one chunk
+    acc = StreamAccumulator()
+    delta = acc.feed(data({"content": "Checking.", "tool_calls": [{"index": 0, "id": "c1",
+                          "function": {"name": "add", "arguments": "{}"}}]}))
+    assert delta is not None
+    assert delta.text == "Checking."
+    assert delta.tool_calls is not None
+    acc.feed(data({}, "tool_calls"))
+    assert [c.name for c in acc.finish().tool_calls] == ["add"]
+
+
+def test_text_and_a_refusal_in_one_delta_are_both_read() -> None:
+    acc = feed_all(data({"content": "Sorry:", "refusal": "I cannot."}, "stop"))
+    assert (acc.text, acc.finish().refusal) == ("Sorry:", "I cannot.")
+
+
 def test_refusals_are_joined_across_chunks() -> None:
     acc = feed_all(data({"refusal": "I can"}), data({"refusal": "not."}, "stop"))
     assert acc.finish().refusal == "I cannot."
