@@ -92,6 +92,9 @@ TARGETS: dict[str, Target] = {
                    "error_from_response"),
     ),
     "error_meaning": Target("gateway_core/error_meaning.py", _ERROR_TESTS),
+    # the connection pool's hand-out pass (its pools and transports are run over real HTTP by
+    # tests/integration/test_pool_burst.py, too slow to run per mutant)
+    "pool": Target("gateway_core/pool.py", ("tests/unit/test_pool.py",)),
     "envelopes": Target("gateway_core/envelopes.py", _ERROR_TESTS),
 }
 

@@ -211,15 +211,47 @@ def test_a_pass_costs_linear_time() -> None:
 
 def test_the_transports_carry_the_pool_and_keep_httpcores_when_it_changed(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    context, limits = ssl.create_default_context(), httpx.Limits(max_keepalive_connections=7)
-    sync = gateway_pool.sync_transport(context, limits)
-    async_ = gateway_pool.async_transport(context, limits)
-    assert type(sync._pool) is gateway_pool.GatewayPool
-    assert type(async_._pool) is gateway_pool.AsyncGatewayPool
-    assert async_._pool._max_keepalive_connections == 7
-    assert async_._pool._ssl_context is context
-    # an httpcore whose pool no longer keeps the state the pass reads keeps its own pass
+    context = ssl.create_default_context()
+    limits = httpx.Limits(max_connections=9, max_keepalive_connections=7, keepalive_expiry=3.0)
+
+    def settings(pool_: Any) -> tuple[Any, ...]:
+        return (pool_._ssl_context, pool_._max_connections, pool_._max_keepalive_connections,
+                pool_._keepalive_expiry)
+
+    expected = (context, 9, 7, 3.0)
+    ours = [gateway_pool.sync_transport(context, limits)._pool,
+            gateway_pool.async_transport(context, limits)._pool]
+    assert [type(p) for p in ours] == [gateway_pool.GatewayPool, gateway_pool.AsyncGatewayPool]
+    assert [settings(p) for p in ours] == [expected, expected]
+    # an httpcore whose pool no longer keeps the state the pass reads keeps its own pass,
+    # with the same settings
     monkeypatch.setattr(gateway_pool, "_PASS_READS", ("_requests", "_renamed_state"))
-    assert type(gateway_pool.sync_transport(context, limits)._pool) is httpcore.ConnectionPool
-    stock = gateway_pool.async_transport(context, limits)._pool
-    assert type(stock) is httpcore.AsyncConnectionPool
+    stock = [gateway_pool.sync_transport(context, limits)._pool,
+             gateway_pool.async_transport(context, limits)._pool]
+    assert [type(p) for p in stock] == [httpcore.ConnectionPool, httpcore.AsyncConnectionPool]
+    assert [settings(p) for p in stock] == [expected, expected]
+
+
+@pytest.mark.parametrize("kind", [gateway_pool.GatewayPool, gateway_pool.AsyncGatewayPool])
+def test_the_pools_run_the_pass_with_their_own_limits(kind: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gateway_pool, "_now", lambda: 50.0)  # every pass at one instant
+    real = kind(max_connections=4, max_keepalive_connections=1)
+    stale, home = Conn(origin=CDN, expired=True), Conn()  # stale: never reused, only swept
+    waiting = [Waiting(), Waiting()]
+    real._connections, real._requests = [stale, home], waiting
+    assert real._assign_requests_to_connections() == [stale]  # the first pass sweeps
+    created = waiting[1].connection
+    assert waiting[0].connection is home
+    assert created is not None
+    assert type(created) is not Conn  # httpcore's own connection, not yet connected
+    assert created.can_handle_request(httpcore.URL(HOME).origin)
+    assert real._connections == [home, created]
+    home.state = "active"  # its request started
+    later = Conn(origin=CDN, expired=True)
+    real._connections.append(later)
+    real._requests = []
+    assert real._assign_requests_to_connections() == []  # the next pass, at once: no sweep
+    home.state = "idle"
+    assert real._assign_requests_to_connections() == [home]  # one idle kept: the newest
+    assert real._connections == [created, later]
