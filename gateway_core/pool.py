@@ -17,13 +17,15 @@ Here the pass gives each idle connection to one request, checks a connection for
 close only when it is about to be reused, counts only idle connections against the keep-alive
 cap, and never closes a connection a request is waiting to use. It is the only change; the
 pools' I/O, timeouts and errors stay httpcore's. HTTP/1.1 only (the transport never enables
-HTTP/2, whose connections take many requests each). A proxy keeps httpcore's own pool.
+HTTP/2, whose connections take many requests each). A proxy keeps httpcore's own pool
+(:func:`serves`).
 """
 
 from __future__ import annotations
 
 import ssl
 import time
+import urllib.request
 from typing import Any, Protocol, TypeVar
 
 import httpcore
@@ -49,14 +51,20 @@ def hand_out(connections: list[_C], requests: list[Any], max_connections: int,
 
     ``connections`` is updated in place; ``requests`` are httpcore's pool requests (a request
     waits while its ``connection`` is ``None``); ``create`` opens a connection for an origin.
-    Linear in connections plus requests. A socket is polled only for the idle connection about
-    to be reused, and for every idle one when ``sweep`` is set (the pool sets it now and then,
-    so connections past their keep-alive expiry are closed even when none is reused).
+    Linear in connections plus requests (each waiting request also scans the idle connections
+    to other origins). A socket is polled only for the idle connection about to be reused, and
+    for every idle one when ``sweep`` is set (the pool sets it now and then, so connections
+    past their keep-alive expiry are closed even when none is reused).
     """
     spoken_for = {id(r.connection) for r in requests if r.connection is not None}
     live = [c for c in connections if not c.is_closed()]
-    idle = [c for c in live if id(c) not in spoken_for and c.is_idle()]
+    idle: list[_C] = []
     closing: list[_C] = []
+    for connection in live:
+        if id(connection) not in spoken_for:
+            # Held by no request and not idle: opened for a request cancelled before it
+            # started (still unconnected); left alone it would hold its slot forever.
+            (idle if connection.is_idle() else closing).append(connection)
     if sweep:
         fresh: list[_C] = []
         for candidate in idle:
@@ -64,15 +72,15 @@ def hand_out(connections: list[_C], requests: list[Any], max_connections: int,
         idle = fresh
     for waiting in [r for r in requests if r.connection is None]:
         origin = waiting.request.url.origin
-        connection = _reuse(idle, origin, closing)
-        if connection is None:
+        given = _reuse(idle, origin, closing)
+        if given is None:
             if len(live) - len(closing) >= max_connections:
                 if not idle:
                     continue  # stays queued until a response closes
                 closing.append(idle.pop(0))  # make room: the oldest idle, another origin
-            connection = create(origin)
-            live.append(connection)
-        waiting.assign_to_connection(connection)
+            given = create(origin)
+            live.append(given)
+        waiting.assign_to_connection(given)
     closing += idle[:max(0, len(idle) - max_idle)]
     gone = {id(c) for c in closing}
     connections[:] = [c for c in live if id(c) not in gone]
@@ -136,20 +144,45 @@ def _pool_options(context: ssl.SSLContext, limits: httpx.Limits) -> dict[str, An
             "keepalive_expiry": limits.keepalive_expiry}
 
 
-_PASS_READS = ("_connections", "_requests", "_max_connections", "_max_keepalive_connections",
-               "_assign_requests_to_connections", "create_connection")
+_PASS_READS = ("_connections", "_requests", "_max_connections", "_max_keepalive_connections")
+"""The pool state :func:`hand_out` reads (httpcore 1.0.3 to 1.0.9 keep it so)."""
 
 
-def _fits(pool: object) -> bool:
-    """Whether this httpcore keeps the pool state :func:`hand_out` reads (1.0.3 to 1.0.9 do);
-    a release that renamed it keeps its own pass rather than fail on every request."""
-    return all(hasattr(pool, name) for name in _PASS_READS)
+def _fits(pool: httpcore.ConnectionPool | httpcore.AsyncConnectionPool) -> bool:
+    """Whether this httpcore still works the way :func:`hand_out` assumes: its pool keeps the
+    state read, runs the pass this module replaces, and hands connections out through pool
+    requests with ``assign_to_connection``. A release that changed any of it keeps its own pass
+    rather than fail on every request."""
+    try:
+        from httpcore._async.connection_pool import AsyncPoolRequest
+        from httpcore._sync.connection_pool import PoolRequest
+    except ImportError:
+        return False
+    stock, request = ((httpcore.AsyncConnectionPool, AsyncPoolRequest)
+                      if isinstance(pool, httpcore.AsyncConnectionPool)
+                      else (httpcore.ConnectionPool, PoolRequest))
+    return (all(hasattr(pool, name) for name in _PASS_READS)
+            and hasattr(stock, "_assign_requests_to_connections")
+            and hasattr(request, "assign_to_connection"))
+
+
+def serves(proxy: str | None) -> bool:
+    """Whether a client gets these pools: direct connections only. A configured proxy, or one
+    in the environment (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``: httpx reads them only
+    when it builds its own transport), keeps httpx's."""
+    if proxy:
+        return False
+    found = urllib.request.getproxies()
+    return not any(found.get(scheme) for scheme in ("http", "https", "all"))
 
 
 def sync_transport(context: ssl.SSLContext, limits: httpx.Limits) -> httpx.HTTPTransport:
     """An httpx transport on a :class:`GatewayPool` (direct connections, no proxy)."""
     transport = httpx.HTTPTransport(verify=context, limits=limits)
-    ours = GatewayPool(**_pool_options(context, limits))
+    try:
+        ours = GatewayPool(**_pool_options(context, limits))
+    except TypeError:  # an httpcore whose pool takes other settings: keep its own
+        return transport
     if _fits(ours):
         transport._pool = ours
     return transport
@@ -158,7 +191,10 @@ def sync_transport(context: ssl.SSLContext, limits: httpx.Limits) -> httpx.HTTPT
 def async_transport(context: ssl.SSLContext, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
     """Async twin of :func:`sync_transport`."""
     transport = httpx.AsyncHTTPTransport(verify=context, limits=limits)
-    ours = AsyncGatewayPool(**_pool_options(context, limits))
+    try:
+        ours = AsyncGatewayPool(**_pool_options(context, limits))
+    except TypeError:
+        return transport
     if _fits(ours):
         transport._pool = ours
     return transport

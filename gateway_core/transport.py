@@ -542,7 +542,7 @@ class Transport:
         options = self._client_options()
         if isinstance(self.http_transport, httpx.BaseTransport):
             options["transport"] = self.http_transport
-        elif not self.config.proxy:
+        elif pool.serves(self.config.proxy):
             options["transport"] = pool.sync_transport(options["verify"], options["limits"])
         return options
 
@@ -588,7 +588,7 @@ class Transport:
         options = self._client_options()
         if isinstance(self.http_transport, httpx.AsyncBaseTransport):
             options["transport"] = self.http_transport
-        elif not self.config.proxy:
+        elif pool.serves(self.config.proxy):
             options["transport"] = pool.async_transport(options["verify"], options["limits"])
         return httpx.AsyncClient(**options, event_hooks={"request": [self._akeep_home]})
 

@@ -58,11 +58,12 @@ async def test_a_burst_over_idle_connections_never_retries(gateway: Any,
         return "".join([d.text async for d in client.astream_chat(f"burst {i}",
                                                                   model=gateway.chat_model)])
 
-    await asyncio.gather(*(one(i) for i in range(IDLE)))  # leaves IDLE idle connections
+    # leaves up to IDLE idle connections (fewer if one stream ended before another began)
+    await asyncio.gather(*(one(i) for i in range(IDLE)))
     http = await client.transport.aclient()
     pool_ = http._transport._pool  # type: ignore[attr-defined]
     assert isinstance(pool_, pool.AsyncGatewayPool)
-    assert idle_count(pool_) == IDLE
+    assert 1 <= idle_count(pool_) <= IDLE
     passes.clear()
     texts = await asyncio.gather(*(one(i) for i in range(BURST)))
     assert all(f"burst {i}" in text for i, text in enumerate(texts))
@@ -81,6 +82,7 @@ def test_threads_over_idle_connections_never_retry(gateway: Any, passes: list[in
         list(warm.map(one, range(IDLE)))
     pool_ = client.transport.sync_client._transport._pool  # type: ignore[attr-defined]
     assert isinstance(pool_, pool.GatewayPool)
+    assert 1 <= idle_count(pool_) <= IDLE
     passes.clear()
     with ThreadPoolExecutor(20) as threads:
         texts = list(threads.map(one, range(BURST)))

@@ -8,6 +8,7 @@ connection a request is about to use (issue #18 item 3). Each rule below is one 
 from __future__ import annotations
 
 import ssl
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,11 @@ class Waiting:
         self.connection = connection
 
 
+def running(connections: list[Conn]) -> list[Waiting]:
+    """The requests running on ``connections`` (a pool holds one per busy connection)."""
+    return [Waiting(connection=c) for c in connections]
+
+
 class Pool:
     def __init__(self, connections: list[Conn], requests: list[Waiting], *,
                  max_connections: int = 100, max_idle: int = 20) -> None:
@@ -89,11 +95,12 @@ def test_an_idle_connection_goes_to_one_waiting_request() -> None:
 def test_waiting_requests_stay_queued_at_max_connections() -> None:
     busy = [Conn(state="active") for _ in range(3)]
     burst = [Waiting(), Waiting()]
-    pool = Pool(list(busy), burst, max_connections=3)
+    pool = Pool(list(busy), [*running(busy), *burst], max_connections=3)
     assert pool.run() == []
     assert [w.connection for w in burst] == [None, None]
     assert pool.created == []
     busy[0].state = "closed"  # a response ended with its connection
+    del pool.requests[0]
     pool.run()
     assert burst[0].connection is pool.created[0]
     assert burst[1].connection is None
@@ -101,8 +108,9 @@ def test_waiting_requests_stay_queued_at_max_connections() -> None:
 
 
 def test_only_idle_connections_count_against_the_keepalive_cap() -> None:
-    connections = [Conn(state="active") for _ in range(30)] + [Conn() for _ in range(5)]
-    pool = Pool(list(connections), [], max_idle=20)
+    busy = [Conn(state="active") for _ in range(30)]
+    connections = busy + [Conn() for _ in range(5)]
+    pool = Pool(list(connections), running(busy), max_idle=20)
     assert pool.run() == []
     assert pool.connections == connections
 
@@ -149,7 +157,7 @@ def test_a_sweep_closes_every_idle_connection_past_its_expiry() -> None:
     old, fresh, older = Conn(expired=True), Conn(), Conn(expired=True)
     handed = Conn(expired=True)  # expired too, but a request is about to start on it
     busy = Conn(state="active", expired=True)
-    pool = Pool([old, fresh, handed, busy, older], [Waiting(connection=handed)])
+    pool = Pool([old, fresh, handed, busy, older], running([handed, busy]))
     assert pool.run() == []
     assert pool.run(sweep=True) == [old, older]
     assert pool.connections == [fresh, handed, busy]
@@ -182,7 +190,7 @@ def test_only_a_connection_to_the_same_origin_is_reused() -> None:
 def test_room_is_made_by_closing_an_idle_connection_to_another_origin() -> None:
     busy, cdn_idle, cdn_newer = Conn(state="active"), Conn(origin=CDN), Conn(origin=CDN)
     waiting = Waiting()
-    pool = Pool([busy, cdn_idle, cdn_newer], [waiting], max_connections=3)
+    pool = Pool([busy, cdn_idle, cdn_newer], [*running([busy]), waiting], max_connections=3)
     assert pool.run() == [cdn_idle]
     assert waiting.connection is pool.created[0]
     assert pool.connections == [busy, cdn_newer, pool.created[0]]
@@ -190,9 +198,20 @@ def test_room_is_made_by_closing_an_idle_connection_to_another_origin() -> None:
 
 def test_closed_connections_leave_the_pool() -> None:
     kept, gone = Conn(state="active"), Conn(state="closed")
-    pool = Pool([gone, kept], [])
+    pool = Pool([gone, kept], running([kept]))
     assert pool.run() == []
     assert pool.connections == [kept]
+
+
+def test_a_connection_no_request_holds_is_closed_unless_idle() -> None:
+    # opened for a request cancelled before it started: without this it would hold its slot
+    # of max_connections forever, and with max_connections=1 every later request would wait
+    orphan, idle = Conn(state="new"), Conn(origin=CDN)
+    waiting = Waiting()
+    pool = Pool([orphan, idle], [waiting], max_connections=2)
+    assert pool.run() == [orphan]
+    assert waiting.connection is pool.created[0]
+    assert pool.connections == [idle, pool.created[0]]
 
 
 def test_a_pass_costs_linear_time() -> None:
@@ -223,13 +242,75 @@ def test_the_transports_carry_the_pool_and_keep_httpcores_when_it_changed(
             gateway_pool.async_transport(context, limits)._pool]
     assert [type(p) for p in ours] == [gateway_pool.GatewayPool, gateway_pool.AsyncGatewayPool]
     assert [settings(p) for p in ours] == [expected, expected]
-    # an httpcore whose pool no longer keeps the state the pass reads keeps its own pass,
-    # with the same settings
-    monkeypatch.setattr(gateway_pool, "_PASS_READS", ("_requests", "_renamed_state"))
-    stock = [gateway_pool.sync_transport(context, limits)._pool,
-             gateway_pool.async_transport(context, limits)._pool]
+    # an httpcore that changed what the pass relies on keeps its own pass, same settings
+    with monkeypatch.context() as changed:
+        changed.setattr(gateway_pool, "_PASS_READS", ("_requests", "_renamed_state"))
+        stock = [gateway_pool.sync_transport(context, limits)._pool,
+                 gateway_pool.async_transport(context, limits)._pool]
     assert [type(p) for p in stock] == [httpcore.ConnectionPool, httpcore.AsyncConnectionPool]
     assert [settings(p) for p in stock] == [expected, expected]
+
+
+@pytest.mark.parametrize("change", ["async request API", "sync request API", "pass renamed",
+                                    "pool settings", "modules moved"])
+def test_an_httpcore_that_changed_keeps_its_own_pool(change: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from httpcore._async.connection_pool import AsyncPoolRequest
+    from httpcore._sync.connection_pool import PoolRequest
+
+    ours = {"sync": True, "async": True}
+    if change == "async request API":
+        monkeypatch.delattr(AsyncPoolRequest, "assign_to_connection")
+        ours["async"] = False
+    elif change == "sync request API":
+        monkeypatch.delattr(PoolRequest, "assign_to_connection")
+        ours["sync"] = False
+    elif change == "pass renamed":
+        monkeypatch.delattr(httpcore.ConnectionPool, "_assign_requests_to_connections")
+        monkeypatch.delattr(httpcore.AsyncConnectionPool, "_assign_requests_to_connections")
+        ours = {"sync": False, "async": False}
+    elif change == "pool settings":
+        options = gateway_pool._pool_options
+        monkeypatch.setattr(gateway_pool, "_pool_options",
+                            lambda *args: {**options(*args), "renamed_setting": 1})
+        ours = {"sync": False, "async": False}
+    else:  # the private modules are gone: importing them fails
+        monkeypatch.setitem(sys.modules, "httpcore._sync.connection_pool", None)
+        ours = {"sync": False, "async": False}
+    context, limits = ssl.create_default_context(), httpx.Limits()
+    sync = gateway_pool.sync_transport(context, limits)._pool
+    async_ = gateway_pool.async_transport(context, limits)._pool
+    assert type(sync) is (gateway_pool.GatewayPool if ours["sync"] else httpcore.ConnectionPool)
+    assert type(async_) is (gateway_pool.AsyncGatewayPool if ours["async"]
+                            else httpcore.AsyncConnectionPool)
+
+
+_PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy",
+                    "all_proxy")
+
+
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "http_proxy", "ALL_PROXY"])
+def test_a_proxy_in_the_environment_keeps_httpx_own_pools(
+        variable: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gateway_core.config import GatewayConfig
+    from gateway_core.transport import Transport
+
+    for name in _PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    config = GatewayConfig(base_url="https://gateway.example/v1", api_key="sk-test-proxy-env")
+    direct = Transport(config).sync_client
+    assert type(direct._transport._pool) is gateway_pool.GatewayPool  # type: ignore[attr-defined]
+    assert not direct._mounts
+    assert gateway_pool.serves(None)
+    assert not gateway_pool.serves("http://proxy.example:3128")  # the config's own proxy
+    monkeypatch.setenv(variable, "http://proxy.example:3128")
+    assert not gateway_pool.serves(None)
+    proxied = Transport(config)
+    clients: list[Any] = [proxied.sync_client, proxied._new_async_client()]
+    for client in clients:
+        assert client._mounts, f"{variable} was ignored: requests would skip the proxy"
+        assert not isinstance(client._transport._pool,
+                              (gateway_pool.GatewayPool, gateway_pool.AsyncGatewayPool))
 
 
 @pytest.mark.parametrize("kind", [gateway_pool.GatewayPool, gateway_pool.AsyncGatewayPool])
@@ -250,8 +331,9 @@ def test_the_pools_run_the_pass_with_their_own_limits(kind: Any,
     home.state = "active"  # its request started
     later = Conn(origin=CDN, expired=True)
     real._connections.append(later)
-    real._requests = []
+    real._requests = running([home, created])
     assert real._assign_requests_to_connections() == []  # the next pass, at once: no sweep
     home.state = "idle"
+    real._requests = running([created])
     assert real._assign_requests_to_connections() == [home]  # one idle kept: the newest
     assert real._connections == [created, later]
