@@ -162,12 +162,31 @@ async def stream_body(request: Request, model: str, ref: ModelRef, answer: Answe
         if ping:
             yield ": PING\n\n"
         await asyncio.sleep(0)
-    if not truncated and "no-finish" not in ref.markers:
-        yield chunks.data({}, finish=answer.finish_reason)
+    for event in _ending(chunks, ref, answer, include_usage=include_usage,
+                         finish=not truncated):
+        yield event
+    _after_done(request, fault_name)
+
+
+def _after_done(request: Request, fault_name: str) -> None:
+    """``close-after-done``: the answer is whole, the body's chunked framing is not (the
+    connection closes before the last, empty chunk)."""
+    close = request.scope.get("extensions", {}).get("emulator.close")
+    if fault_name == "close-after-done" and close is not None:
+        close()
+
+
+def _ending(chunks: _Chunks, ref: ModelRef, answer: Answer, *, include_usage: bool,
+            finish: bool) -> list[str]:
+    """The events after the last delta: the finish chunk, the usage chunk, ``[DONE]``."""
+    events = []
+    if finish and "no-finish" not in ref.markers:
+        events.append(chunks.data({}, finish=answer.finish_reason))
     if (include_usage and "no-usage" not in ref.markers and not chunks.every_usage
             and not chunks.usage_in_choice):
-        yield chunks.usage()
-    yield "data: [DONE]\n\n"
+        events.append(chunks.usage())
+    events.append("data: [DONE]\n\n")
+    return events
 
 
 async def _silence(seconds: float, ping_interval: float) -> AsyncIterator[str]:

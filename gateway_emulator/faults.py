@@ -2,7 +2,7 @@
 
 Steps come from ``X-Emulator-Faults`` (scenario ``X-Emulator-Scenario``) or a ``model@@steps``
 suffix. Steps that replace the whole response are answered here; stream steps (``cut:N``,
-``cut-close:N``, ``stall-stream:N:S``, ``malformed:N``, ``error-chunk:N``,
+``cut-close:N``, ``stall-stream:N:S``, ``malformed:N``, ``error-chunk:N``, ``close-after-done``,
 ``upstream-event-<name>:N``) are handed to the streaming route, which knows where its chunks
 are. ``gate:N`` holds each request until N
 requests of the scenario are held at once (the log says how many were), so a test can check
@@ -19,7 +19,7 @@ from starlette.responses import Response
 from .envelopes import openai_error, with_request_id
 from .upstreams import upstream_error, upstream_event
 
-STREAM_STEPS = ("cut", "cut-close", "stall-stream", "malformed", "error-chunk")
+STREAM_STEPS = ("cut", "cut-close", "stall-stream", "malformed", "error-chunk", "close-after-done")
 UPSTREAM_EVENT = "upstream-event-"
 SATURATED = "当前分组上游负载已饱和，请稍后再试"
 

@@ -14,7 +14,8 @@ class AbortableH11Protocol(H11Protocol):
     """uvicorn's h11 protocol, exposing ``emulator.abort`` to the app in the ASGI scope.
 
     The ``reset`` fault and ``cut-close`` streams need to end a TCP connection abruptly, which
-    ASGI cannot express: this hands the app a callable that resets the socket.
+    ASGI cannot express: this hands the app a callable that resets the socket, and one
+    (``emulator.close``) that closes it after what was written, for ``close-after-done``.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -22,7 +23,9 @@ class AbortableH11Protocol(H11Protocol):
         inner = self.app
 
         async def app(scope: Any, receive: Any, send: Any) -> None:
-            scope.setdefault("extensions", {})["emulator.abort"] = self._reset_connection
+            extensions = scope.setdefault("extensions", {})
+            extensions["emulator.abort"] = self._reset_connection
+            extensions["emulator.close"] = self._close_connection
             await inner(scope, receive, send)
 
         self.app = app
@@ -34,6 +37,10 @@ class AbortableH11Protocol(H11Protocol):
             # headers and body go out in separate writes: without this, Nagle plus the
             # client's delayed ACK add 40 ms to every response
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _close_connection(self) -> None:
+        # what was written goes out, then FIN: the body just ends, its chunked framing unfinished
+        self.transport.close()
 
     def _reset_connection(self) -> None:
         sock = self.transport.get_extra_info("socket")

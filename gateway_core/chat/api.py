@@ -17,8 +17,9 @@ Retries for refused parameters happen only before any output was received.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from ..bodies import body_kind
 from ..errors import GatewayError, ResponseTooLargeError, TransportError
@@ -34,6 +35,8 @@ from .validate import check_model
 if TYPE_CHECKING:
     from ..transport import Response, StreamResponse, Transport
     from .structured import StructuredSpec
+
+logger = logging.getLogger("gateway_core")
 
 __all__ = [
     "AsyncChatStream",
@@ -415,8 +418,13 @@ class _StreamDriver:
         return self.accumulator
 
     @staticmethod
-    def _raise_broken(accumulator: StreamAccumulator, exc: GatewayError) -> NoReturn:
+    def _after_break(accumulator: StreamAccumulator, exc: GatewayError) -> None:
+        """A stream that broke: raised with the partial answer, unless the answer was whole."""
         error = accumulator.broken(exc)
+        if error is None:
+            logger.debug("chat stream: the connection broke after the answer's finish_reason "
+                       "(%s); the answer is kept", type(exc).__name__)
+            return
         if error is exc:  # the deadline: raised as itself, never its own cause
             raise exc
         raise error from exc
@@ -452,7 +460,7 @@ class ChatStream(_StreamDriver):
                             if delta is not None:
                                 yield delta
                     except (TransportError, ResponseTooLargeError) as exc:
-                        self._raise_broken(accumulator, exc)
+                        self._after_break(accumulator, exc)
                     tail = accumulator.flush()
                     if tail is not None:
                         yield tail
@@ -490,7 +498,7 @@ class AsyncChatStream(_StreamDriver):
                             if delta is not None:
                                 yield delta
                     except (TransportError, ResponseTooLargeError) as exc:
-                        self._raise_broken(accumulator, exc)
+                        self._after_break(accumulator, exc)
                     tail = accumulator.flush()
                     if tail is not None:
                         yield tail

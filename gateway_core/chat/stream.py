@@ -342,9 +342,13 @@ class StreamAccumulator:
             request_id=self.request_id,
         )
 
-    def broken(self, cause: GatewayError) -> GatewayError:
-        """Wrap a transport failure in the middle of the stream. The caller's own deadline
+    def broken(self, cause: GatewayError) -> GatewayError | None:
+        """Wrap a transport failure in the middle of the stream; ``None`` when the answer was
+        already whole (its finish_reason came): a relay that drops the connection after its
+        last event ("incomplete chunked read") takes nothing away. The caller's own deadline
         keeps its class (it is not a broken stream to retry), with the partial output on it."""
+        if self.finish_reason is not None:
+            return None
         if isinstance(cause, DeadlineExceededError):
             return self._partial_error(cause)
         return self.incomplete(

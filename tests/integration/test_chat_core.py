@@ -163,6 +163,33 @@ def test_cut_streams_keep_the_partial_text(emulator: Any, gateway: Any, steps: s
     assert caught.value.partial_text == "".join(received)
 
 
+def test_a_connection_dropped_after_the_whole_answer_keeps_the_answer(
+    emulator: Any, gateway: Any
+) -> None:
+    # "peer closed connection without sending complete message body (incomplete chunked
+    # read)" after [DONE]: the answer is whole, so it is no error (before: IncompleteStreamError
+    # saying the answer was not complete)
+    intact = _streamed(client(gateway), "Write a sentence.", model=gateway.chat_model)
+    gw = faulted(gateway, "close-after-done", max_retries=0)
+    stream = gw.stream_chat("Write a sentence.", model=gateway.chat_model)
+    received = "".join(delta.text for delta in stream)
+    assert stream.result is not None
+    assert (received, stream.result.text) == (intact.text, intact.text)
+    assert stream.result.finish_reason == "stop"
+    assert stream.result.usage == intact.usage
+
+
+async def test_a_connection_dropped_after_the_whole_answer_keeps_the_answer_async(
+    emulator: Any, gateway: Any
+) -> None:
+    gw = faulted(gateway, "close-after-done", max_retries=0)
+    stream = gw.astream_chat("Write a sentence.", model=gateway.chat_model)
+    received = "".join([delta.text async for delta in stream])
+    assert stream.result is not None
+    assert received == stream.result.text
+    assert stream.result.finish_reason == "stop"
+
+
 def test_error_chunk_raises_the_gateways_error_with_partial_text(
     emulator: Any, gateway: Any
 ) -> None:

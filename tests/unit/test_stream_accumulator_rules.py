@@ -306,6 +306,7 @@ def test_attach_partial_sets_every_partial_field() -> None:
 def test_a_broken_stream_says_why_and_keeps_the_text() -> None:
     acc = partial_stream()
     error = acc.broken(GatewayConnectionError("The connection dropped."))
+    assert error is not None
     assert error.message == (
         "The stream broke before the answer was complete: The connection dropped. The text "
         "received so far is on the error (partial_text).")
@@ -400,6 +401,17 @@ def test_a_completions_text_that_is_not_text_adds_nothing() -> None:
     assert acc.feed(data(choices=[{"index": 0, "text": 5}])) is None
     assert acc.feed(data(choices=[{"index": 0, "text": ["a"]}])) is None
     assert acc.text == ""
+
+
+@pytest.mark.parametrize("cause", [GatewayConnectionError("The connection dropped."),
+                                   DeadlineExceededError("The overall deadline passed.")])
+def test_a_break_after_the_finish_reason_takes_nothing_away(cause: GatewayError) -> None:
+    # a relay that drops the connection after its last event ("incomplete chunked read")
+    acc = partial_stream()
+    assert acc.broken(cause) is not None
+    acc.feed(data({}, "stop"))
+    assert acc.broken(cause) is None
+    assert acc.finish().text == "half"
 
 
 def test_the_callers_deadline_keeps_its_class_and_gets_the_partial_output() -> None:
