@@ -184,7 +184,8 @@ def test_a_stream_that_outlives_the_deadline_ends_with_its_partial(
     monkeypatch.setattr(transport_module.time, "monotonic", clock.monotonic)
 
     def slow_body() -> Iterator[bytes]:
-        for part in (chunk("one "), chunk("two "), chunk("three"), chunk("", "stop")):
+        for part in (chunk("one "), chunk("two "), chunk("three"), chunk(" four"),
+                     chunk("", "stop")):
             yield part
             clock.now += 4.0  # each chunk comes 4 s after the one before
 
@@ -196,14 +197,33 @@ def test_a_stream_that_outlives_the_deadline_ends_with_its_partial(
 
     with pytest.raises(DeadlineExceededError, match="deadline of 10 s") as info:
         consume()
-    assert texts == ["one ", "two ", "three"]
-    assert info.value.partial_text == "one two three"
+    assert texts == ["one ", "two ", "three", " four"]  # " four" came at 12 s
+    assert info.value.partial_text == "one two three four"
     assert not info.value.retryable
     chain, error = [], info.value
     while error is not None:  # the chain ends, and never at itself
         assert error not in chain
         chain.append(error)
         error = error.__cause__ or error.__context__
+
+
+def test_an_answer_whose_finish_came_as_the_deadline_passed_is_kept(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # the finish chunk arrives at 12 s of 10: the whole answer is in hand, nothing is left to
+    # wait for, so it is returned rather than raised as cut off
+    clock = Clock()
+    monkeypatch.setattr(transport_module.time, "monotonic", clock.monotonic)
+
+    def slow_body() -> Iterator[bytes]:
+        for part in (chunk("one "), chunk("two "), chunk("three"), chunk("", "stop")):
+            yield part
+            clock.now += 4.0
+
+    client = client_for(lambda request: httpx.Response(200, content=slow_body()), deadline=10.0)
+    stream = client.stream_chat("hi", model="m")
+    assert "".join(delta.text for delta in stream) == "one two three"
+    assert stream.result is not None
+    assert stream.result.finish_reason == "stop"
 
 
 def test_a_stream_within_the_deadline_is_untouched(monkeypatch: pytest.MonkeyPatch) -> None:
