@@ -15,7 +15,9 @@ on every request and every response close. Three of its habits turn a burst into
 
 Here the pass gives each idle connection to one request, checks a connection for a server-side
 close only when it is about to be reused, counts only idle connections against the keep-alive
-cap, and never closes a connection a request is waiting to use. It is the only change; the
+cap, never closes a connection a request is waiting to use, and closes one no request holds
+that never became idle (opened for a request cancelled before it started, which httpcore keeps
+in its count forever). It is the only change; the
 pools' I/O, timeouts and errors stay httpcore's. HTTP/1.1 only (the transport never enables
 HTTP/2, whose connections take many requests each). A proxy keeps httpcore's own pool
 (:func:`serves`).
