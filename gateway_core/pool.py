@@ -28,6 +28,7 @@ from __future__ import annotations
 import ssl
 import time
 import urllib.request
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 import httpcore
@@ -48,7 +49,8 @@ _C = TypeVar("_C", bound=_Connection)
 
 
 def hand_out(connections: list[_C], requests: list[Any], max_connections: int,
-             max_idle: int, create: Any, *, sweep: bool = False) -> list[_C]:
+             max_idle: int, create: Callable[[httpcore.Origin], _C], *,
+             sweep: bool = False) -> list[_C]:
     """One pass of the pool: give waiting requests a connection, return the ones to close.
 
     ``connections`` is updated in place; ``requests`` are httpcore's pool requests (a request
@@ -181,11 +183,8 @@ def serves(proxy: str | None) -> bool:
 def sync_transport(context: ssl.SSLContext, limits: httpx.Limits) -> httpx.HTTPTransport:
     """An httpx transport on a :class:`GatewayPool` (direct connections, no proxy)."""
     transport = httpx.HTTPTransport(verify=context, limits=limits)
-    try:
-        ours = GatewayPool(**_pool_options(context, limits))
-    except TypeError:  # an httpcore whose pool takes other settings: keep its own
-        return transport
-    if _fits(ours):
+    ours = _our_pool(GatewayPool, context, limits)
+    if ours is not None:
         transport._pool = ours
     return transport
 
@@ -193,10 +192,20 @@ def sync_transport(context: ssl.SSLContext, limits: httpx.Limits) -> httpx.HTTPT
 def async_transport(context: ssl.SSLContext, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
     """Async twin of :func:`sync_transport`."""
     transport = httpx.AsyncHTTPTransport(verify=context, limits=limits)
-    try:
-        ours = AsyncGatewayPool(**_pool_options(context, limits))
-    except TypeError:
-        return transport
-    if _fits(ours):
+    ours = _our_pool(AsyncGatewayPool, context, limits)
+    if ours is not None:
         transport._pool = ours
     return transport
+
+
+_P = TypeVar("_P", GatewayPool, AsyncGatewayPool)
+
+
+def _our_pool(kind: type[_P], context: ssl.SSLContext, limits: httpx.Limits) -> _P | None:
+    """Our pool with the transport's settings, or None where this httpcore no longer fits
+    (its pool takes other settings, or keeps other state): the transport keeps its own."""
+    try:
+        ours = kind(**_pool_options(context, limits))
+    except TypeError:
+        return None
+    return ours if _fits(ours) else None

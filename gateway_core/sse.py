@@ -172,7 +172,7 @@ class SSEDecoder:
 
     def _process_line(self, line: bytes, events: list[ServerSentEvent]) -> None:
         """Apply one non-empty line (the empty line that ends an event is handled by
-        :meth:`feed`); an event it completes is appended to ``events``."""
+        :meth:`_apply`); an event it completes is appended to ``events``."""
         if line[:5] == b"data:":
             text = (line[6:] if line[5:6] == b" " else line[5:]).decode("utf-8", "replace")
             if self._data or self._line_events:

@@ -118,11 +118,11 @@ class FloorLLM(LLM):
         raise NotImplementedError("the floor measures chat only")
 
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        raise NotImplementedError("the floor measures sync chat only")
+        raise NotImplementedError("the floor measures chat, stream_chat and astream_chat only")
 
     async def acomplete(self, prompt: str, formatted: bool = False,
                         **kwargs: Any) -> CompletionResponse:
-        raise NotImplementedError("the floor measures sync chat only")
+        raise NotImplementedError("the floor measures chat, stream_chat and astream_chat only")
 
     @llm_chat_callback()
     async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> Any:
@@ -144,4 +144,4 @@ class FloorLLM(LLM):
         return gen()
 
     async def astream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
-        raise NotImplementedError("the floor measures sync chat only")
+        raise NotImplementedError("the floor measures chat, stream_chat and astream_chat only")

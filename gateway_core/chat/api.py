@@ -423,7 +423,7 @@ class _StreamDriver:
         error = accumulator.broken(exc)
         if error is None:
             logger.debug("chat stream: the connection broke after the answer's finish_reason "
-                       "(%s); the answer is kept", type(exc).__name__)
+                         "(%s); the answer is kept", type(exc).__name__)
             return
         if error is exc:  # the deadline: raised as itself, never its own cause
             raise exc
